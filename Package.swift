@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "verk-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        // The one library a user's app depends on: workers, client, entry point.
+        .library(name: "Verk", targets: ["Verk"]),
+        .executable(name: "verk", targets: ["VerkCLI"]),
+        .executable(name: "verk-demo", targets: ["VerkDemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // hiredis 0.14 from Debian's libhiredis-dev (RESP2).
+        .systemLibrary(
+            name: "CVerkHiredis",
+            path: "Sources/CVerkHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // prctl, pidfd_open and posix_spawn's closefrom are variadic or _GNU_SOURCE-only: Swift needs a shim.
+        .target(name: "CVerkSystem", path: "Sources/CVerkSystem"),
+        // What every role and every client agrees on: Redis access, key layout, job format, frames, policies.
+        .target(
+            name: "VerkShared",
+            dependencies: ["CVerkHiredis", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Shared"
+        ),
+        // The worker role: worker protocol, registry, the child's job pool.
+        .target(
+            name: "VerkWorker",
+            dependencies: ["VerkShared", "CVerkSystem", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/WorkerProcess"
+        ),
+        // The supervisor role: owns Redis, fetches, spawns and watches one child per queue.
+        .target(
+            name: "VerkSupervisor",
+            dependencies: ["VerkShared", "VerkWorker", "CVerkSystem", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Supervisor"
+        ),
+        // Umbrella: `import Verk` gives the entry point, workers and the client.
+        .target(
+            name: "Verk",
+            dependencies: ["VerkShared", "VerkWorker", "VerkSupervisor"],
+            path: "Sources/Verk"
+        ),
+        .executableTarget(
+            name: "VerkCLI",
+            dependencies: ["VerkShared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/VerkCLI"
+        ),
+        .executableTarget(
+            name: "VerkDemo",
+            dependencies: ["Verk", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "examples/Demo"
+        ),
+        .testTarget(
+            name: "VerkSharedTests",
+            dependencies: ["VerkShared", "VerkWorker", "VerkSupervisor"],
+            path: "Tests/VerkSharedTests"
+        ),
+        .testTarget(
+            name: "VerkIntegrationTests",
+            dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor"],
+            path: "Tests/VerkIntegrationTests"
+        ),
+    ]
+)

@@ -1,0 +1,56 @@
+/// Turns jobs into the Redis commands Sidekiq's client sends (client.rb): immediate jobs are
+/// `SADD queues` + `LPUSH queue:NAME` (one LPUSH per queue for a batch), scheduled jobs `ZADD schedule`.
+/// Pure: the caller decides which connection sends them, so the supervisor can batch them into its pipelines.
+public struct JobPush: Sendable {
+    public let keys: KeySpace
+
+    public init(keys: KeySpace) { self.keys = keys }
+
+    /// Fills what Sidekiq's client fills: `jid` and `created_at` if absent, `queue` and `retry` defaults.
+    public static func normalize(_ job: inout Job, now: Double) {
+        if job.jid?.isEmpty ?? true { job.jid = JobID.generate() }
+        if job.createdAt == nil { job.createdAt = now }
+        if (job.queue ?? "").isEmpty { job.queue = "default" }
+        if job["retry"] == nil { job["retry"] = .bool(true) }
+    }
+
+    /// Sidekiq's `perform_in`: a value under 1e9 is an interval from now, and a time not in the future
+    /// means "run now".
+    public static func scheduleTime(_ at: Double?, now: Double) -> Double? {
+        guard let at else { return nil }
+        let time = at < 1_000_000_000 ? now + at : at
+        return time > now ? time : nil
+    }
+
+    /// The commands to push already-normalized jobs. `at` nil means now.
+    public func commands(for jobs: [(job: Job, at: Double?)], now: Double) -> [RedisCommand] {
+        var commands: [RedisCommand] = []
+        var immediate: [(queue: String, payloads: [[UInt8]])] = []
+        var scheduled: [any RedisArgument] = []
+        for (original, at) in jobs {
+            var job = original
+            job["at"] = nil
+            if let at {
+                job["enqueued_at"] = nil
+                scheduled.append(at)
+                scheduled.append(job.encoded())
+            } else {
+                job.enqueuedAt = now
+                let queue = job.queue ?? "default"
+                if let i = immediate.firstIndex(where: { $0.queue == queue }) {
+                    immediate[i].payloads.append(job.encoded())
+                } else {
+                    immediate.append((queue, [job.encoded()]))
+                }
+            }
+        }
+        if !immediate.isEmpty {
+            commands.append(RedisCommand("SADD", [keys.queues] + immediate.map(\.queue)))
+            for (queue, payloads) in immediate {
+                commands.append(RedisCommand("LPUSH", [keys.queue(queue)] + payloads))
+            }
+        }
+        if !scheduled.isEmpty { commands.append(RedisCommand("ZADD", [keys.schedule] + scheduled)) }
+        return commands
+    }
+}

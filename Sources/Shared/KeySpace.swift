@@ -1,0 +1,58 @@
+/// The one owner of the Redis key layout. Sidekiq's keys are used as Sidekiq names them, so Sidekiq's API
+/// and Web see our data; Verk's own bookkeeping lives under `verk:` so Sidekiq never mistakes it for a queue.
+/// An optional namespace prefixes every key as the redis-namespace gem does (`ns:queue:default`).
+public struct KeySpace: Sendable, Equatable {
+    public let namespace: String?
+
+    public init(namespace: String? = nil) {
+        self.namespace = namespace.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    @inline(__always) func key(_ raw: String) -> String {
+        guard let namespace else { return raw }
+        return namespace + ":" + raw
+    }
+
+    // MARK: Sidekiq's keys
+
+    public func queue(_ name: String) -> String { key("queue:" + name) }
+    /// Set of queue names (members are not prefixed).
+    public var queues: String { key("queues") }
+    public var schedule: String { key("schedule") }
+    public var retry: String { key("retry") }
+    public var dead: String { key("dead") }
+    public var processed: String { key("stat:processed") }
+    public var failed: String { key("stat:failed") }
+    /// `day` is a UTC date `YYYY-MM-DD`.
+    public func processed(day: String) -> String { key("stat:processed:" + day) }
+    public func failed(day: String) -> String { key("stat:failed:" + day) }
+    public var processes: String { key("processes") }
+    public func process(_ identity: String) -> String { key(identity) }
+    /// The work hash as Sidekiq 6.4.1 names it, and as 6.4.2+ names it: both are written.
+    public func processWorkersLegacy(_ identity: String) -> String { key(identity + ":workers") }
+    public func processWork(_ identity: String) -> String { key(identity + ":work") }
+    public func signals(_ identity: String) -> String { key(identity + "-signals") }
+
+    // MARK: Verk's own keys
+
+    /// This node's in-progress list for one queue: jobs fetched and not yet acknowledged.
+    public func inProgress(queue: String, node: String) -> String { key("verk:inprogress:" + node + ":" + queue) }
+    /// Per-queue totals, a hash with `processed` and `failed` fields.
+    public func queueStats(_ queue: String) -> String { key("verk:stat:queue:" + queue) }
+    /// Nodes known to have in-progress lists: zset of node id → last heartbeat.
+    public var nodes: String { key("verk:nodes") }
+    /// Queues a node has fetched from (so its in-progress lists can be found after it dies).
+    public func nodeQueues(_ node: String) -> String { key("verk:node:" + node + ":queues") }
+}
+
+/// Sidekiq's constants for stats and the dead set.
+public enum SidekiqDefaults {
+    /// Daily stat keys expire after five years, re-applied at each flush.
+    public static let dailyStatTTL = 157_680_000
+    public static let maxRetries = 25
+    public static let deadMaxJobs = 10_000
+    /// 180 days.
+    public static let deadTimeout: Double = 15_552_000
+    public static let shutdownTimeout: Double = 25
+    public static let processTTL = 60
+}

@@ -1,0 +1,73 @@
+/// What happens to a failed job: Sidekiq's rules (job_retry.rb) as a pure function.
+public struct RetryPolicy: Sendable, Equatable {
+    /// Used when the job's `retry` is `true` (or unrecognised).
+    public var maxRetries: Int
+    public var deadMaxJobs: Int
+    public var deadTimeout: Double
+
+    public init(maxRetries: Int = SidekiqDefaults.maxRetries, deadMaxJobs: Int = SidekiqDefaults.deadMaxJobs,
+                deadTimeout: Double = SidekiqDefaults.deadTimeout) {
+        self.maxRetries = maxRetries
+        self.deadMaxJobs = deadMaxJobs
+        self.deadTimeout = deadTimeout
+    }
+
+    public enum Destination: Sendable, Equatable {
+        case retry(at: Double)
+        case dead
+        /// `retry: false`, or `dead: false` once exhausted: the job is dropped, as Sidekiq drops it.
+        case discard
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var job: Job
+        public var destination: Destination
+    }
+
+    /// The failure as recorded on the job. `customDelay` is the worker's own backoff in seconds, if any.
+    public func outcome(
+        for original: Job, failure: JobFailure, fetchedFrom queue: String, now: Double = Timestamp.now(),
+        customDelay: ((Int) -> Double?)? = nil
+    ) -> Outcome {
+        var job = original
+        job.queue = job.retryQueue ?? queue
+        job.errorMessage = String(failure.message.prefix(10_000))
+        job.errorClass = failure.errorClass
+        let count: Int
+        if let previous = job.retryCount {
+            count = previous + 1
+            job.retriedAt = now
+        } else {
+            count = 0
+            job.failedAt = now
+        }
+        job.retryCount = count
+        if let lines = job.backtraceLines, !failure.backtrace.isEmpty {
+            job["error_backtrace"] = .string(Backtrace.encode(Array(failure.backtrace.prefix(lines))))
+        }
+        let max: Int
+        switch job.retry {
+        case .disabled: return Outcome(job: job, destination: .discard)
+        case .limit(let n): max = n
+        case .enabled: max = maxRetries
+        }
+        if count >= max {
+            return Outcome(job: job, destination: job.skipsDeadSet ? .discard : .dead)
+        }
+        let delay = Backoff.sidekiqDelay(count: count, custom: customDelay?(count))
+        return Outcome(job: job, destination: .retry(at: now + delay))
+    }
+}
+
+/// A job's failure as the worker (or the supervisor, for a crash) reports it.
+public struct JobFailure: Sendable, Equatable {
+    public var errorClass: String
+    public var message: String
+    public var backtrace: [String]
+
+    public init(errorClass: String, message: String, backtrace: [String] = []) {
+        self.errorClass = errorClass
+        self.message = message
+        self.backtrace = backtrace
+    }
+}

@@ -1,0 +1,316 @@
+import CVerkHiredis
+import Foundation
+import Logging
+
+/// One hiredis connection. Deliberately not `Sendable`: hiredis contexts are not thread-safe, so a
+/// connection is owned by exactly one thread (a queue manager's, the scheduler's) or guarded by a lock.
+///
+/// After an I/O error the hiredis context is dead; the command that saw it fails (it may or may not have
+/// run), and the next command reconnects with backoff, re-applying timeouts, AUTH, SELECT and the name,
+/// which hiredis's own reconnect forgets.
+public final class RedisConnection {
+    public let configuration: RedisConfiguration
+    public let name: String?
+    private var context: UnsafeMutablePointer<redisContext>?
+    private var scriptShas: [RedisScript: String] = [:]
+    private var logger: Logger
+    /// Socket timeout currently applied; raised temporarily for blocking commands.
+    private var appliedTimeout: Double = 0
+
+    /// Connects at once: a bad URL, a refused connection or a wrong password fail here, clearly.
+    public init(configuration: RedisConfiguration, name: String? = nil, logger: Logger? = nil) throws(RedisError) {
+        self.configuration = configuration
+        self.name = name
+        self.logger = logger ?? Logger(label: "verk.redis")
+        try connect()
+    }
+
+    public convenience init(url: String, name: String? = nil, logger: Logger? = nil) throws(RedisError) {
+        try self.init(configuration: RedisConfiguration(url: url), name: name, logger: logger)
+    }
+
+    deinit { close() }
+
+    public var isConnected: Bool { context != nil }
+
+    public func close() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    private var endpoint: String { configuration.endpointDescription }
+
+    // MARK: Connecting
+
+    private func connect() throws(RedisError) {
+        close()
+        scriptShas.removeAll()
+        let tv = Self.timeval(configuration.connectTimeout)
+        let ctx: UnsafeMutablePointer<redisContext>?
+        switch configuration.endpoint {
+        case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
+        case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
+        }
+        guard let ctx else { throw .connect(endpoint: endpoint, reason: "out of memory creating the hiredis context") }
+        if ctx.pointee.err != 0 {
+            let reason = Self.errorString(ctx)
+            redisFree(ctx)
+            throw .connect(endpoint: endpoint, reason: reason)
+        }
+        context = ctx
+        appliedTimeout = 0
+        try applyTimeout(configuration.commandTimeout)
+        do {
+            try handshake()
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// AUTH, SELECT and CLIENT SETNAME: done at every (re)connect because hiredis does not replay them.
+    private func handshake() throws(RedisError) {
+        if let password = configuration.password {
+            let auth = configuration.username.map { RedisCommand("AUTH", $0, password) } ?? RedisCommand("AUTH", password)
+            if case .error(let message) = try rawCommand(auth) {
+                throw .authentication(endpoint: endpoint, reason: Self.authReason(message))
+            }
+        } else if case .error(let message) = try rawCommand(RedisCommand("PING")), message.hasPrefix("NOAUTH") {
+            throw .authentication(endpoint: endpoint, reason: "the server requires a password and the URL has none")
+        }
+        if configuration.database != 0, case .error(let message) = try rawCommand(RedisCommand("SELECT", configuration.database)) {
+            throw .server(command: "SELECT", message: message)
+        }
+        if let name {
+            _ = try rawCommand(RedisCommand("CLIENT", "SETNAME", name.replacing(" ", with: "-")))
+        }
+    }
+
+    private static func authReason(_ message: String) -> String {
+        if message.hasPrefix("WRONGPASS") { return "wrong username or password (WRONGPASS)" }
+        if message.contains("without any password configured") { return "a password was given but the server has none configured" }
+        return message
+    }
+
+    /// Reconnects with exponential backoff until `reconnectTimeout` runs out. A refused AUTH is final.
+    public func reconnect() throws(RedisError) {
+        let deadline = Date().addingTimeInterval(configuration.reconnectTimeout)
+        var delay = 0.05
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try connect()
+                if attempt > 1 { logger.info("reconnected to Redis", metadata: ["endpoint": "\(endpoint)", "attempts": "\(attempt)"]) }
+                return
+            } catch {
+                guard error.isConnectionFailure, Date().addingTimeInterval(delay) < deadline else { throw error }
+                if attempt == 1 { logger.warning("Redis unreachable, retrying", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"]) }
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 1.0)
+            }
+        }
+    }
+
+    private func ensureConnected() throws(RedisError) {
+        if context == nil { try reconnect() }
+    }
+
+    private func applyTimeout(_ seconds: Double) throws(RedisError) {
+        guard let context, seconds != appliedTimeout else { return }
+        if redisSetTimeout(context, Self.timeval(seconds)) != REDIS_OK {
+            throw failure(command: "setting the socket timeout")
+        }
+        appliedTimeout = seconds
+    }
+
+    // MARK: Commands
+
+    /// Sends one command and waits for its reply. A `-ERR` reply is returned as `.error`, not thrown.
+    @discardableResult
+    public func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
+        try ensureConnected()
+        return try rawCommand(command)
+    }
+
+    /// Sends one command; an error reply is thrown as `RedisError.server`.
+    @discardableResult
+    public func command(_ command: RedisCommand) throws(RedisError) -> RedisReply {
+        let reply = try send(command)
+        if case .error(let message) = reply { throw .server(command: command.name, message: message) }
+        return reply
+    }
+
+    @discardableResult
+    public func command(_ name: String, _ args: any RedisArgument...) throws(RedisError) -> RedisReply {
+        try command(RedisCommand(name, args))
+    }
+
+    /// A blocking command (BLMOVE, BRPOP): the socket timeout is raised above `blockingSeconds`, because
+    /// hiredis would otherwise kill the connection when the socket timeout fires first.
+    public func blockingCommand(_ command: RedisCommand, blockingSeconds: Double) throws(RedisError) -> RedisReply {
+        try ensureConnected()
+        let needed = blockingSeconds + configuration.commandTimeout
+        try applyTimeout(needed)
+        let reply = try rawCommand(command)
+        if case .error(let message) = reply { throw .server(command: command.name, message: message) }
+        return reply
+    }
+
+    /// Sends all commands in one write and reads all replies: one round trip. Error replies stay in place.
+    @discardableResult
+    public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        try ensureConnected()
+        try applyTimeout(configuration.commandTimeout)
+        guard let context else { throw .connect(endpoint: endpoint, reason: "not connected") }
+        for command in commands {
+            let rc = Self.withArgv(command.arguments) { argc, argv, lens in
+                redisAppendCommandArgv(context, argc, argv, lens)
+            }
+            if rc != REDIS_OK { throw failure(command: command.name) }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for command in commands {
+            var raw: UnsafeMutableRawPointer? = nil
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw failure(command: "pipeline of \(commands.count) (at \(command.name))") }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            replies.append(Self.copy(reply))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    // MARK: Scripts
+
+    /// The EVALSHA command for a script call, loading the script first if this connection has not yet.
+    public func scriptCommand(_ call: ScriptCall) throws(RedisError) -> RedisCommand {
+        let sha = try loadScript(call.script)
+        return RedisCommand(arguments: [Array("EVALSHA".utf8), Array(sha.utf8), Array(String(call.keys.count).utf8)]
+            + call.keys.map { Array($0.utf8) } + call.args)
+    }
+
+    /// Runs a script call; reloads the script once on NOSCRIPT.
+    @discardableResult
+    public func eval(_ call: ScriptCall) throws(RedisError) -> RedisReply {
+        var reply = try send(scriptCommand(call))
+        if let message = reply.errorMessage, message.hasPrefix("NOSCRIPT") {
+            scriptShas[call.script] = nil
+            reply = try send(scriptCommand(call))
+        }
+        if case .error(let message) = reply { throw .server(command: "script \(call.script.name)", message: message) }
+        return reply
+    }
+
+    /// Runs a pipeline whose members may be script calls; a NOSCRIPT reply (the script did not run) is
+    /// retried once on its own after reloading, so callers see the script's real reply.
+    @discardableResult
+    public func pipeline(_ items: [PipelineItem]) throws(RedisError) -> [RedisReply] {
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(items.count)
+        for item in items {
+            switch item {
+            case .command(let c): commands.append(c)
+            case .script(let s): commands.append(try scriptCommand(s))
+            }
+        }
+        var replies = try pipeline(commands)
+        for (i, item) in items.enumerated() {
+            guard case .script(let call) = item, let message = replies[i].errorMessage, message.hasPrefix("NOSCRIPT") else { continue }
+            scriptShas[call.script] = nil
+            replies[i] = try send(scriptCommand(call))
+        }
+        return replies
+    }
+
+    private func loadScript(_ script: RedisScript) throws(RedisError) -> String {
+        if let sha = scriptShas[script] { return sha }
+        guard let sha = try command(RedisCommand("SCRIPT", "LOAD", script.source)).string else {
+            throw .unexpectedReply(command: "SCRIPT LOAD \(script.name)", expected: "a sha", got: "nothing")
+        }
+        scriptShas[script] = sha
+        return sha
+    }
+
+    // MARK: hiredis plumbing
+
+    private func rawCommand(_ command: RedisCommand) throws(RedisError) -> RedisReply {
+        guard let context else { throw .connect(endpoint: endpoint, reason: "not connected") }
+        let raw = Self.withArgv(command.arguments) { argc, argv, lens in redisCommandArgv(context, argc, argv, lens) }
+        guard let raw else { throw failure(command: command.name) }
+        defer { freeReplyObject(raw) }
+        return Self.copy(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// The context is dead after an I/O error: record why, drop it, and make the next call reconnect.
+    private func failure(command: String) -> RedisError {
+        let reason = context.map(Self.errorString) ?? "not connected"
+        close()
+        return .io(endpoint: endpoint, command: command, reason: reason)
+    }
+
+    private static func errorString(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
+        let text = withUnsafeBytes(of: ctx.pointee.errstr) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return text.isEmpty ? "error \(ctx.pointee.err)" : text
+    }
+
+    private static func timeval(_ seconds: Double) -> Glibc.timeval {
+        let whole = Int(seconds)
+        return Glibc.timeval(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000))
+    }
+
+    /// Copies all arguments into one buffer and calls `body` with hiredis's argv/argvlen arrays.
+    private static func withArgv<R>(
+        _ args: [[UInt8]], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
+        var flat: [UInt8] = []
+        flat.reserveCapacity(args.reduce(0) { $0 + $1.count } + 1)
+        var offsets: [Int] = []
+        var lengths: [Int] = []
+        for a in args {
+            offsets.append(flat.count)
+            lengths.append(a.count)
+            flat.append(contentsOf: a)
+        }
+        flat.append(0)
+        return flat.withUnsafeBufferPointer { buf in
+            let base = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var argv: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+            return argv.withUnsafeMutableBufferPointer { argvBuf in
+                lengths.withUnsafeBufferPointer { lenBuf in
+                    body(Int32(args.count), argvBuf.baseAddress!, lenBuf.baseAddress!)
+                }
+            }
+        }
+    }
+
+    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            return .bulk(r.str.map { Array(UnsafeRawBufferPointer(start: $0, count: r.len)) } ?? [])
+        case REDIS_REPLY_STATUS:
+            return .status(r.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: r.len), as: UTF8.self) } ?? "")
+        case REDIS_REPLY_ERROR:
+            return .error(r.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: r.len), as: UTF8.self) } ?? "")
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int(r.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(r.elements)
+            for i in 0..<r.elements {
+                if let e = r.element[i] { elements.append(copy(e)) } else { elements.append(.null) }
+            }
+            return .array(elements)
+        default:
+            return .null
+        }
+    }
+}
+
+/// A member of a mixed pipeline: a plain command, or a script call.
+public enum PipelineItem: Sendable {
+    case command(RedisCommand)
+    case script(ScriptCall)
+}

@@ -1,0 +1,1 @@
+// The supervisor role lands with the supervisor issue.

@@ -1,0 +1,2 @@
+@_exported import VerkShared
+@_exported import VerkWorker

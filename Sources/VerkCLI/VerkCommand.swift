@@ -1,0 +1,10 @@
+import ArgumentParser
+
+struct VerkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verk",
+        abstract: "Operate Verk (and Sidekiq) job queues in Redis.",
+        subcommands: [EnqueueCommand.self, StatsCommand.self, QueuesCommand.self,
+                      SetCommand<ScheduledSet>.self, SetCommand<RetrySet>.self, SetCommand<DeadSet>.self]
+    )
+}

@@ -1,0 +1,1 @@
+// The worker role lands with the supervisor issue.

@@ -1,0 +1,118 @@
+import Testing
+@testable import VerkShared
+
+@Suite struct RetryPolicyTests {
+    let failure = JobFailure(errorClass: "RuntimeError", message: "boom", backtrace: ["a.swift:1", "b.swift:2"])
+
+    func job(_ extra: JSONObject = [:]) throws -> Job {
+        var j = Job(className: "HardJob", args: [1], queue: "default")
+        j.jid = "0f3a9c2e71d84b56a1e0c4d9"
+        for m in extra { j[m.key] = m.value }
+        return j
+    }
+
+    @Test func firstFailureSetsFailedAtAndRetryCountZero() throws {
+        let out = RetryPolicy().outcome(for: try job(), failure: failure, fetchedFrom: "default", now: 1000)
+        #expect(out.job.retryCount == 0)
+        #expect(out.job.failedAt == 1000 && out.job.retriedAt == nil)
+        #expect(out.job.errorClass == "RuntimeError" && out.job.errorMessage == "boom")
+        guard case .retry(let at) = out.destination else { Issue.record("expected retry"); return }
+        #expect((1015...1024).contains(at), "count 0 waits 15–24 s")
+    }
+
+    @Test func laterFailuresSetRetriedAtAndCount() throws {
+        let out = RetryPolicy().outcome(for: try job(["retry_count": 3, "failed_at": 1.5]), failure: failure, fetchedFrom: "q", now: 2000)
+        #expect(out.job.retryCount == 4 && out.job.retriedAt == 2000 && out.job.failedAt == 1.5)
+        guard case .retry(let at) = out.destination else { Issue.record("expected retry"); return }
+        #expect((2000 + 271...2000 + 316).contains(at))
+    }
+
+    @Test func integerRetryLimitAndDefaultMax() throws {
+        // retry: 2 → failures 1 and 2 retry, the 3rd goes dead.
+        #expect(RetryPolicy().outcome(for: try job(["retry": 2, "retry_count": 0]), failure: failure, fetchedFrom: "q").destination != .dead)
+        #expect(RetryPolicy().outcome(for: try job(["retry": 2, "retry_count": 1]), failure: failure, fetchedFrom: "q").destination == .dead)
+        #expect(RetryPolicy().outcome(for: try job(["retry_count": 24]), failure: failure, fetchedFrom: "q").destination == .dead)
+        #expect(RetryPolicy().outcome(for: try job(["retry_count": 23]), failure: failure, fetchedFrom: "q").destination != .dead)
+        #expect(RetryPolicy(maxRetries: 1).outcome(for: try job(["retry_count": 0]), failure: failure, fetchedFrom: "q").destination == .dead)
+    }
+
+    @Test func retryZeroIsDeadAndFalseIsDiscarded() throws {
+        #expect(RetryPolicy().outcome(for: try job(["retry": 0]), failure: failure, fetchedFrom: "q").destination == .dead)
+        #expect(RetryPolicy().outcome(for: try job(["retry": false]), failure: failure, fetchedFrom: "q").destination == .discard)
+        #expect(RetryPolicy().outcome(for: try job(["retry": 0, "dead": false]), failure: failure, fetchedFrom: "q").destination == .discard)
+    }
+
+    @Test func retryQueueAndBacktraceOption() throws {
+        let out = RetryPolicy().outcome(for: try job(["retry_queue": "slow", "backtrace": 1]), failure: failure, fetchedFrom: "default")
+        #expect(out.job.queue == "slow")
+        let encoded = try #require(out.job["error_backtrace"]?.stringValue)
+        #expect(Backtrace.decode(encoded) == ["a.swift:1"])
+        let none = RetryPolicy().outcome(for: try job(), failure: failure, fetchedFrom: "default")
+        #expect(none.job["error_backtrace"] == nil)
+    }
+
+    @Test func unknownFieldsSurviveTheRewrite() throws {
+        let out = RetryPolicy().outcome(for: try job(["bid": "b1", "custom": ["x": []]]), failure: failure, fetchedFrom: "q")
+        #expect(out.job["bid"] == "b1")
+        #expect(out.job["custom"] == ["x": []])
+    }
+
+    @Test func customDelayReplacesTheBase() {
+        #expect(Backoff.sidekiqDelay(count: 0, jitter: 0) == 15)
+        #expect(Backoff.sidekiqDelay(count: 2, jitter: 9) == 16 + 15 + 27)
+        #expect(Backoff.sidekiqDelay(count: 3, custom: 5, jitter: 1) == 5 + 4)
+    }
+
+    @Test func errorMessageIsCut() throws {
+        let long = JobFailure(errorClass: "E", message: String(repeating: "x", count: 20_000))
+        #expect(RetryPolicy().outcome(for: try job(), failure: long, fetchedFrom: "q").job.errorMessage?.count == 10_000)
+    }
+}
+
+@Suite struct JobTests {
+    @Test func timestampsReadIntegersAsMillisecondsAndFloatsAsSeconds() throws {
+        let job = try Job(parsing: Array(#"{"class":"A","args":[],"created_at":1763884800123,"enqueued_at":1763884800.5}"#.utf8))
+        #expect(job.createdAt == 1_763_884_800.123)
+        #expect(job.enqueuedAt == 1_763_884_800.5)
+    }
+
+    @Test(arguments: [#"[1]"#, #"{"args":[]}"#, #"{"class":"A"}"#, #"{"class":"A","args":"[1]"}"#, #"{"class":"","args":[]}"#, "not json"])
+    func badPayloadsAreRejectedWithAReason(_ text: String) {
+        #expect(throws: JobDecodingError.self) { try Job(parsing: Array(text.utf8)) }
+    }
+
+    @Test func retrySettingFollowsSidekiq() {
+        #expect(RetrySetting(json: .bool(true)) == .enabled)
+        #expect(RetrySetting(json: nil) == .enabled, "absent: the worker's default applies")
+        #expect(RetrySetting(json: .null) == .disabled)
+        #expect(RetrySetting(json: 5) == .limit(5))
+        #expect(RetrySetting(json: "yes") == .enabled)
+    }
+
+    @Test func jidsAre24LowercaseHex() {
+        let jid = JobID.generate()
+        #expect(jid.count == 24 && jid.allSatisfy { "0123456789abcdef".contains($0) })
+    }
+
+    @Test func pushNormalizesAndSchedulesLikeSidekiq() {
+        var job = Job(className: "A", args: [])
+        job["retry"] = nil
+        JobPush.normalize(&job, now: 100)
+        #expect(job.jid?.count == 24 && job.createdAt == 100 && job["retry"] == .bool(true))
+        #expect(JobPush.scheduleTime(30, now: 1_800_000_000) == 1_800_000_030)
+        #expect(JobPush.scheduleTime(1_700_000_000, now: 1_800_000_000) == nil, "a past time runs now")
+        let cmds = JobPush(keys: KeySpace(namespace: "ns")).commands(for: [(job, nil), (job, nil), (job, 1_900_000_000)], now: 5)
+        #expect(cmds.map(\.name) == ["SADD", "LPUSH", "ZADD"])
+        #expect(cmds[1].arguments.count == 4, "one LPUSH carries both jobs of the queue")
+        #expect(String(decoding: cmds[1].arguments[1], as: UTF8.self) == "ns:queue:default")
+    }
+}
+
+@Suite struct BacktraceTests {
+    @Test func encodesAsBase64OfZlibOfJSON() {
+        let lines = (0..<200).map { "frame \($0) in Worker.swift" }
+        let encoded = Backtrace.encode(lines)
+        #expect(encoded.hasPrefix("eA"), "zlib header 0x78")
+        #expect(Backtrace.decode(encoded) == lines)
+    }
+}

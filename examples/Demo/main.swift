@@ -1,0 +1,1 @@
+print("verk-demo: coming with the supervisor")

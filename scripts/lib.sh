@@ -1,0 +1,62 @@
+# Shared by scripts/test and scripts/demo: install what is missing, run a throwaway redis-server.
+# shellcheck shell=bash
+
+# Debian packages the build, the tests and the demo need.
+VERK_APT_PACKAGES=(pkg-config libhiredis-dev redis-server ruby-sidekiq ruby-redis-namespace)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_swift() {
+    command -v swift >/dev/null && return 0
+    [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH" && return 0
+    echo "swift is not on PATH; install Swift 6 (https://www.swift.org/install/linux/)" >&2
+    exit 1
+}
+
+# Starts redis-server on a free loopback port with persistence off, in a private directory.
+# Sets VERK_REDIS_URL and REDIS_PID; the caller's EXIT trap must call stop_redis.
+start_redis() {
+    REDIS_DIR=$(mktemp -d /tmp/verk-redis.XXXXXX)
+    local attempt port
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        port=$((20000 + RANDOM % 20000))
+        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_DIR" \
+            --daemonize no --loglevel warning >"$REDIS_DIR/redis.log" 2>&1 &
+        REDIS_PID=$!
+        local i
+        for i in $(seq 1 100); do
+            if redis-cli -p "$port" ping >/dev/null 2>&1; then
+                export VERK_REDIS_URL="redis://127.0.0.1:$port/0"
+                log "redis-server on 127.0.0.1:$port (pid $REDIS_PID)"
+                return 0
+            fi
+            kill -0 "$REDIS_PID" 2>/dev/null || break   # port taken: try another
+            sleep 0.05
+        done
+        kill "$REDIS_PID" 2>/dev/null || true
+    done
+    echo "could not start redis-server; see $REDIS_DIR/redis.log" >&2
+    exit 1
+}
+
+stop_redis() {
+    if [ -n "${REDIS_PID:-}" ]; then
+        kill "$REDIS_PID" 2>/dev/null || true
+        wait "$REDIS_PID" 2>/dev/null || true
+    fi
+    [ -n "${REDIS_DIR:-}" ] && rm -rf "$REDIS_DIR"
+    return 0
+}
