@@ -116,3 +116,31 @@ import Testing
         #expect(Backtrace.decode(encoded) == lines)
     }
 }
+
+@Suite struct CustomRetryAtTests {
+    @Test func workerRetryAtSetsTheExactTime() throws {
+        var job = Job(className: "W", args: [])
+        job.retryCount = 1
+        let out = RetryPolicy().outcome(for: job, failure: JobFailure(errorClass: "E", message: "m"), fetchedFrom: "q", now: 100) { failedAt, count in
+            failedAt + Double(count)
+        }
+        #expect(out.destination == .retry(at: 102))
+    }
+}
+
+@Suite struct RestartPolicyTests {
+    @Test func firstRestartIsImmediateThenBacksOffExponentiallyToTheCap() {
+        let p = RestartPolicy()
+        #expect(p.decide(recentRestarts: [], now: 1000).delay == 0)
+        #expect(p.decide(recentRestarts: [999], now: 1000).delay == 0.1)
+        #expect(p.decide(recentRestarts: [998, 999], now: 1000).delay == 0.2)
+        #expect(p.decide(recentRestarts: Array(repeating: 999, count: 9), now: 1000).delay == 10)
+    }
+
+    @Test func tooManyRestartsInThePeriodMarkTheQueueFailing() {
+        let p = RestartPolicy()
+        let d = p.decide(recentRestarts: Array(repeating: 990, count: 10), now: 1000)
+        #expect(d.failing && d.delay == 30)
+        #expect(!p.decide(recentRestarts: Array(repeating: 900, count: 10), now: 1000).failing, "old restarts fall out of the period")
+    }
+}

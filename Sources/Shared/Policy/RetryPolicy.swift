@@ -24,10 +24,11 @@ public struct RetryPolicy: Sendable, Equatable {
         public var destination: Destination
     }
 
-    /// The failure as recorded on the job. `customDelay` is the worker's own backoff in seconds, if any.
+    /// The failure as recorded on the job. `retryAt` is the worker's own schedule, as Verk's
+    /// `retry_at(failed_at, retry_count)`: it returns when to run again (epoch seconds), or nil for Sidekiq's.
     public func outcome(
         for original: Job, failure: JobFailure, fetchedFrom queue: String, now: Double = Timestamp.now(),
-        customDelay: ((Int) -> Double?)? = nil
+        retryAt: ((_ failedAt: Double, _ retryCount: Int) -> Double?)? = nil
     ) -> Outcome {
         var job = original
         job.queue = job.retryQueue ?? queue
@@ -54,8 +55,8 @@ public struct RetryPolicy: Sendable, Equatable {
         if count >= max {
             return Outcome(job: job, destination: job.skipsDeadSet ? .discard : .dead)
         }
-        let delay = Backoff.sidekiqDelay(count: count, custom: customDelay?(count))
-        return Outcome(job: job, destination: .retry(at: now + delay))
+        if let at = retryAt?(now, count) { return Outcome(job: job, destination: .retry(at: Swift.max(at, now))) }
+        return Outcome(job: job, destination: .retry(at: now + Backoff.sidekiqDelay(count: count)))
     }
 }
 

@@ -1,0 +1,190 @@
+import Foundation
+
+/// A queue this node serves, with how many jobs run at once in its worker process.
+public struct QueueConfiguration: Sendable, Equatable {
+    public var name: String
+    public var concurrency: Int
+
+    public init(_ name: String, concurrency: Int = 10) {
+        self.name = name
+        self.concurrency = concurrency
+    }
+
+    /// Parses `name` or `name:concurrency` (queue names may themselves hold ':').
+    public init(parsing text: String, defaultConcurrency: Int = 10) throws(ConfigurationError) {
+        guard !text.isEmpty else { throw .invalid(field: "queues", value: text, reason: "empty queue name") }
+        if let colon = text.lastIndex(of: ":") {
+            let tail = text[text.index(after: colon)...]
+            if let n = Int(tail) {
+                self.init(String(text[..<colon]), concurrency: n)
+                return
+            }
+            if tail.isEmpty || tail.allSatisfy({ $0.isNumber || $0 == "-" }) {
+                throw .invalid(field: "queues", value: text, reason: "expected NAME:CONCURRENCY, e.g. default:10")
+            }
+        }
+        self.init(text, concurrency: defaultConcurrency)
+    }
+}
+
+/// Everything a node needs to run. Built in code, then overlaid by a JSON file and by `VERK_*`
+/// environment variables (`apply(file:)`, `apply(environment:)`), then checked by `validate()`.
+public struct VerkConfiguration: Sendable, Equatable {
+    public var redisURL: String = RedisConfiguration.defaultURL
+    public var namespace: String?
+    public var queues: [QueueConfiguration] = [QueueConfiguration("default", concurrency: 10)]
+    /// Stable identity of this node (a StatefulSet pod name); its in-progress lists are named after it.
+    public var nodeID: String = VerkConfiguration.defaultNodeID()
+    public var maxRetries = SidekiqDefaults.maxRetries
+    public var deadMaxJobs = SidekiqDefaults.deadMaxJobs
+    public var deadTimeout = SidekiqDefaults.deadTimeout
+    /// Average seconds between polls of `schedule` and `retry` (each poll is jittered ±50%).
+    public var pollInterval: Double = 1
+    /// Seconds running jobs get to finish after SIGTERM before they are put back in their queue.
+    public var shutdownTimeout = SidekiqDefaults.shutdownTimeout
+    /// Jobs sent to a worker process beyond its concurrency, so a thread never waits on a Redis round trip.
+    /// Nil means "as many as the concurrency".
+    public var prefetch: Int?
+    public var logLevel = "info"
+
+    public init() {}
+
+    public init(redisURL: String, queues: [QueueConfiguration], nodeID: String? = nil) {
+        self.redisURL = redisURL
+        self.queues = queues
+        if let nodeID { self.nodeID = nodeID }
+    }
+
+    public static func defaultNodeID() -> String {
+        if let id = ProcessInfo.processInfo.environment["VERK_NODE_ID"], !id.isEmpty { return id }
+        return ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+    }
+
+    public var retryPolicy: RetryPolicy { RetryPolicy(maxRetries: maxRetries, deadMaxJobs: deadMaxJobs, deadTimeout: deadTimeout) }
+
+    public func prefetch(for queue: QueueConfiguration) -> Int { prefetch ?? queue.concurrency }
+
+    /// Reads a JSON file with any of: redis_url, namespace, queues ({"name": concurrency} or ["name:n"]),
+    /// node_id, max_retries, dead_max_jobs, dead_timeout, poll_interval, shutdown_timeout, prefetch, log_level.
+    public mutating func apply(file path: String) throws(ConfigurationError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
+        let root: JSONValue
+        do { root = try JSONParser.parse(Array(data)) } catch { throw .invalidFile(path, reason: error.description) }
+        guard let object = root.objectValue else { throw .invalidFile(path, reason: "the top level must be a JSON object") }
+        for member in object {
+            let value = member.value
+            func text() throws(ConfigurationError) -> String {
+                if let s = value.stringValue { return s }
+                if let n = value.numberValue { return n.literal }
+                throw .invalid(field: member.key, value: JSONWriter.string(value), reason: "expected a string or number")
+            }
+            switch member.key {
+            case "queues":
+                if let map = value.objectValue {
+                    queues = try map.map { m throws(ConfigurationError) in
+                        guard let n = m.value.intValue else {
+                            throw .invalid(field: "queues.\(m.key)", value: JSONWriter.string(m.value), reason: "expected a concurrency number")
+                        }
+                        return QueueConfiguration(m.key, concurrency: n)
+                    }
+                } else if let list = value.arrayValue {
+                    queues = try list.map { v throws(ConfigurationError) in try QueueConfiguration(parsing: v.stringValue ?? "") }
+                } else {
+                    throw .invalid(field: "queues", value: JSONWriter.string(value), reason: #"expected {"name": concurrency} or ["name:concurrency"]"#)
+                }
+            default:
+                try set(member.key, try text(), source: path)
+            }
+        }
+    }
+
+    /// Overlays `VERK_REDIS_URL`, `VERK_NAMESPACE`, `VERK_QUEUES` (`default:10,mail:5`), `VERK_NODE_ID`,
+    /// `VERK_MAX_RETRIES`, `VERK_DEAD_MAX_JOBS`, `VERK_DEAD_TIMEOUT`, `VERK_POLL_INTERVAL`,
+    /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`.
+    public mutating func apply(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
+        for (name, value) in environment where name.hasPrefix("VERK_") && !value.isEmpty {
+            let field = name.dropFirst(5).lowercased()
+            switch field {
+            case "queues":
+                queues = try value.split(separator: ",").map { s throws(ConfigurationError) in
+                    try QueueConfiguration(parsing: s.trimmingCharacters(in: .whitespaces))
+                }
+            case "redis_url", "namespace", "node_id", "max_retries", "dead_max_jobs", "dead_timeout", "poll_interval",
+                 "shutdown_timeout", "prefetch", "log_level":
+                try set(field, value, source: name)
+            default:
+                continue  // VERK_BIN_DIR and friends belong to other tools
+            }
+        }
+    }
+
+    private mutating func set(_ field: String, _ value: String, source: String) throws(ConfigurationError) {
+        func int() throws(ConfigurationError) -> Int {
+            guard let n = Int(value) else { throw .invalid(field: field, value: value, reason: "expected a whole number (from \(source))") }
+            return n
+        }
+        func seconds() throws(ConfigurationError) -> Double {
+            guard let d = Double(value) else { throw .invalid(field: field, value: value, reason: "expected seconds (from \(source))") }
+            return d
+        }
+        switch field {
+        case "redis_url": redisURL = value
+        case "namespace": namespace = value
+        case "node_id": nodeID = value
+        case "max_retries": maxRetries = try int()
+        case "dead_max_jobs": deadMaxJobs = try int()
+        case "dead_timeout": deadTimeout = try seconds()
+        case "poll_interval": pollInterval = try seconds()
+        case "shutdown_timeout": shutdownTimeout = try seconds()
+        case "prefetch": prefetch = try int()
+        case "log_level": logLevel = value.lowercased()
+        default: throw .unknownField(field, source: source)
+        }
+    }
+
+    /// Refuses a configuration that cannot run, naming the field, the value and what would be right.
+    public func validate() throws(ConfigurationError) {
+        do { _ = try RedisConfiguration(url: redisURL) } catch {
+            throw .invalid(field: "redis_url", value: RedisConfiguration.redact(redisURL), reason: "\(error)")
+        }
+        guard !queues.isEmpty else { throw .invalid(field: "queues", value: "[]", reason: "at least one queue is needed") }
+        var seen = Set<String>()
+        for q in queues {
+            guard q.name.range(of: #"^[A-Za-z0-9_:.\-]+$"#, options: .regularExpression) != nil else {
+                throw .invalid(field: "queues", value: q.name, reason: "a queue name may only hold letters, digits and _ : . - (as Sidekiq's Web requires)")
+            }
+            guard (1...1000).contains(q.concurrency) else {
+                throw .invalid(field: "queues", value: "\(q.name):\(q.concurrency)", reason: "concurrency must be between 1 and 1000")
+            }
+            guard seen.insert(q.name).inserted else { throw .invalid(field: "queues", value: q.name, reason: "the queue is listed twice") }
+        }
+        guard !nodeID.isEmpty, !nodeID.contains(where: { $0 == " " || $0 == "\n" }) else {
+            throw .invalid(field: "node_id", value: nodeID, reason: "must be non-empty with no spaces")
+        }
+        guard maxRetries >= 0 else { throw .invalid(field: "max_retries", value: "\(maxRetries)", reason: "must be 0 or more") }
+        guard deadMaxJobs >= 1 else { throw .invalid(field: "dead_max_jobs", value: "\(deadMaxJobs)", reason: "must be at least 1") }
+        guard deadTimeout > 0 else { throw .invalid(field: "dead_timeout", value: "\(deadTimeout)", reason: "must be positive seconds") }
+        guard pollInterval > 0, pollInterval <= 3600 else { throw .invalid(field: "poll_interval", value: "\(pollInterval)", reason: "must be between 0 and 3600 seconds") }
+        guard shutdownTimeout > 0 else { throw .invalid(field: "shutdown_timeout", value: "\(shutdownTimeout)", reason: "must be positive seconds") }
+        if let prefetch, !(0...10_000).contains(prefetch) { throw .invalid(field: "prefetch", value: "\(prefetch)", reason: "must be between 0 and 10000") }
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw .invalid(field: "log_level", value: logLevel, reason: "use trace, debug, info, notice, warning, error or critical")
+        }
+    }
+}
+
+public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalid(field: String, value: String, reason: String)
+    case unknownField(String, source: String)
+    case unreadableFile(String)
+    case invalidFile(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let field, let value, let reason): return "invalid configuration \(field) = '\(value)': \(reason)"
+        case .unknownField(let field, let source): return "unknown configuration field '\(field)' in \(source)"
+        case .unreadableFile(let path): return "cannot read configuration file \(path)"
+        case .invalidFile(let path, let reason): return "configuration file \(path) is invalid: \(reason)"
+        }
+    }
+}

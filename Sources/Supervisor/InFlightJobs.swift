@@ -1,0 +1,39 @@
+import VerkShared
+
+/// Jobs sent to a queue's worker process and not yet answered, by sequence number. The table is how the
+/// supervisor knows what a dead child took down: jobs it had started go through the failure path, jobs
+/// it had only been sent go back to the queue untouched.
+struct InFlightJobs {
+    struct Entry {
+        let payload: [UInt8]
+        var startedAt: Double?
+    }
+
+    private(set) var entries: [UInt64: Entry] = [:]
+    private var nextSeq: UInt64 = 1
+
+    var count: Int { entries.count }
+    var isEmpty: Bool { entries.isEmpty }
+    var runningCount: Int { entries.values.filter { $0.startedAt != nil }.count }
+
+    mutating func add(_ payload: [UInt8]) -> UInt64 {
+        let seq = nextSeq
+        nextSeq += 1
+        entries[seq] = Entry(payload: payload)
+        return seq
+    }
+
+    mutating func markStarted(_ seq: UInt64, at time: Double) { entries[seq]?.startedAt = time }
+
+    mutating func remove(_ seq: UInt64) -> Entry? { entries.removeValue(forKey: seq) }
+
+    /// Empties the table, split into jobs that were running and jobs never started.
+    mutating func takeAll() -> (running: [[UInt8]], notStarted: [[UInt8]]) {
+        var running: [[UInt8]] = [], notStarted: [[UInt8]] = []
+        for (_, e) in entries.sorted(by: { $0.key < $1.key }) {
+            if e.startedAt != nil { running.append(e.payload) } else { notStarted.append(e.payload) }
+        }
+        entries.removeAll()
+        return (running, notStarted)
+    }
+}

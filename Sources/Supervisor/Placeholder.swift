@@ -1,1 +1,0 @@
-// The supervisor role lands with the supervisor issue.

@@ -1,0 +1,370 @@
+import Foundation
+import Logging
+import VerkShared
+import VerkWorker
+
+/// Runs one queue on this node, on its own thread with its own Redis connection: starts the queue's
+/// worker process, fetches jobs reliably (an atomic LMOVE from `queue:NAME` into this node's in-progress
+/// list), dispatches them within a window, and settles results. Each cycle is one Redis round trip
+/// carrying every ack, failure, requeue, enqueue and stat since the last, plus the next fetch; and one
+/// socket write carrying every job fetched.
+final class QueueManager {
+    let queue: QueueConfiguration
+    private let configuration: VerkConfiguration
+    private let keys: KeySpace
+    private let inProgress: String
+    private let redis: RedisConnection
+    private let recorder: FailureRecorder
+    private let restartPolicy: RestartPolicy
+    private let stop: StopSignal
+    private var logger: Logger
+    private let window: Int
+
+    private var child: WorkerChild?
+    private var inFlight = InFlightJobs()
+    private var acks: [[UInt8]] = []
+    private var failures: [(payload: [UInt8], failure: JobFailure)] = []
+    private var requeues: [[UInt8]] = []
+    private var enqueues: [(request: UInt64, at: Double, payload: [UInt8])] = []
+    private var stats = StatsBuffer()
+    private var lastStatsFlush = 0.0
+    private var restarts: [Double] = []
+    private var nextStartAt = 0.0
+    private var failing = false
+    private var queueLooksEmpty = false
+    private var redisErrors = 0
+    private var drainDeadline: Double?
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
+
+    /// Seconds a BLMOVE waits when idle: short enough to notice a stop promptly.
+    static let idleBlock = 0.5
+    /// How often a partly busy queue re-checks Redis for new jobs when no result arrives meanwhile.
+    static let recheck = 0.05
+    static let statsFlushInterval = 0.1
+    static let helloTimeout = 10.0
+
+    init(queue: QueueConfiguration, configuration: VerkConfiguration, registry: WorkerRegistry, redis: RedisConnection,
+         stop: StopSignal, restartPolicy: RestartPolicy, logger: Logger) {
+        self.queue = queue
+        self.configuration = configuration
+        keys = KeySpace(namespace: configuration.namespace)
+        inProgress = keys.inProgress(queue: queue.name, node: configuration.nodeID)
+        self.redis = redis
+        recorder = FailureRecorder(keys: keys, policy: configuration.retryPolicy, registry: registry, queue: queue.name, inProgress: inProgress)
+        self.restartPolicy = restartPolicy
+        self.stop = stop
+        self.logger = logger
+        self.logger[metadataKey: "queue"] = "\(queue.name)"
+        window = queue.concurrency + configuration.prefetch(for: queue)
+    }
+
+    deinit { scratch.deallocate() }
+
+    // MARK: Main loop
+
+    /// Runs until a stop has been requested and this queue is drained.
+    func run() {
+        while true {
+            let stopping = stop.isStopping
+            if stopping, beginOrContinueDrain() { break }
+            if !stopping, child == nil, Timestamp.now() >= nextStartAt { startChild() }
+            if canBlockForWork, !stopping {
+                blockingFetch()
+            } else {
+                roundTrip()
+            }
+            serviceChild(timeout: waitTimeout())
+        }
+        roundTrip()  // the last acks, requeues and stats
+        logger.info("queue stopped")
+    }
+
+    /// Idle: nothing in flight or pending, so block in Redis until a job arrives.
+    private var canBlockForWork: Bool {
+        child?.state == .ready && inFlight.isEmpty && !hasPendingRedisWork && child?.hasPendingOutput == false
+    }
+
+    private var hasPendingRedisWork: Bool {
+        !acks.isEmpty || !failures.isEmpty || !requeues.isEmpty || !enqueues.isEmpty || !stats.isEmpty
+    }
+
+    private var freeSlots: Int {
+        guard let child, child.state == .ready, !stop.isStopping else { return 0 }
+        return max(0, window - inFlight.count)
+    }
+
+    private func waitTimeout() -> Double {
+        if hasPendingRedisWork { return 0 }
+        if child == nil { return stop.isStopping ? 0.01 : max(0.01, min(0.5, nextStartAt - Timestamp.now())) }
+        if freeSlots > 0 { return queueLooksEmpty ? Self.recheck : 0 }
+        return 0.5
+    }
+
+    // MARK: Redis
+
+    private func blockingFetch() {
+        do {
+            let reply = try redis.blockingCommand(
+                RedisCommand("BLMOVE", keys.queue(queue.name), inProgress, "RIGHT", "LEFT", Self.idleBlock),
+                blockingSeconds: Self.idleBlock)
+            redisErrors = 0
+            if let payload = reply.bytes {
+                queueLooksEmpty = false
+                dispatch([payload])
+            } else {
+                queueLooksEmpty = true
+            }
+        } catch {
+            redisFailed(error)
+        }
+    }
+
+    /// One pipeline: acks, failures, requeues, enqueues, stats, then LMOVE for each free slot.
+    private func roundTrip() {
+        let free = freeSlots
+        guard hasPendingRedisWork || free > 0 else { return }
+        let now = Timestamp.now()
+        var items: [PipelineItem] = []
+        for payload in acks { items.append(.command(RedisCommand("LREM", inProgress, -1, payload))) }
+        var failureDestinations: [RetryPolicy.Destination] = []
+        for f in failures {
+            let (call, destination) = recorder.scriptCall(payload: f.payload, failure: f.failure, now: now)
+            items.append(.script(call))
+            failureDestinations.append(destination)
+        }
+        if !requeues.isEmpty {
+            items.append(.script(ScriptCall(Scripts.requeueJobs, keys: [inProgress, keys.queue(queue.name), keys.queues],
+                                            args: [queue.name] + requeues)))
+        }
+        var enqueueRanges: [(request: UInt64, range: Range<Int>)] = []
+        var enqueueFailures: [(UInt64, String)] = []
+        for e in enqueues {
+            guard var job = try? Job(parsing: e.payload) else {
+                enqueueFailures.append((e.request, "the job is not a valid Sidekiq payload"))
+                continue
+            }
+            JobPush.normalize(&job, now: now)
+            let commands = JobPush(keys: keys).commands(for: [(job, e.at > 0 ? e.at : nil)], now: now)
+            enqueueRanges.append((e.request, items.count..<items.count + commands.count))
+            items += commands.map(PipelineItem.command)
+        }
+        let flushStats = !stats.isEmpty && (now - lastStatsFlush >= Self.statsFlushInterval || stop.isStopping)
+        var statsCopy = stats
+        if flushStats { items += statsCopy.drain(keys: keys, queue: queue.name, now: now).map(PipelineItem.command) }
+        let fetchStart = items.count
+        for _ in 0..<free { items.append(.command(RedisCommand("LMOVE", keys.queue(queue.name), inProgress, "RIGHT", "LEFT"))) }
+        guard !items.isEmpty else { return }
+
+        let replies: [RedisReply]
+        do {
+            replies = try redis.pipeline(items)
+            redisErrors = 0
+        } catch {
+            // Nothing is forgotten: acks, failures and requeues are idempotent and retried next cycle.
+            redisFailed(error)
+            return
+        }
+        for (i, f) in failures.enumerated() where replies[acks.count + i].errorMessage == nil {
+            logFailure(f.failure, destination: failureDestinations[i])
+        }
+        acks.removeAll(keepingCapacity: true)
+        failures.removeAll(keepingCapacity: true)
+        requeues.removeAll(keepingCapacity: true)
+        for (request, range) in enqueueRanges {
+            let error = replies[range].compactMap(\.errorMessage).first
+            child?.enqueue(.enqueueResult(request: request, error: error))
+        }
+        for (request, reason) in enqueueFailures { child?.enqueue(.enqueueResult(request: request, error: reason)) }
+        enqueues.removeAll(keepingCapacity: true)
+        if flushStats {
+            stats = statsCopy
+            lastStatsFlush = now
+        }
+        for reply in replies[..<fetchStart] {
+            if let message = reply.errorMessage { logger.error("Redis refused a command", metadata: ["error": "\(message)"]) }
+        }
+        let fetched = replies[fetchStart...].compactMap(\.bytes)
+        queueLooksEmpty = fetched.count < free
+        dispatch(fetched)
+    }
+
+    private func redisFailed(_ error: Error) {
+        redisErrors += 1
+        if redisErrors == 1 || redisErrors % 50 == 0 {
+            logger.error("Redis unavailable; jobs stay where they are until it is back", metadata: ["error": "\(error)"])
+        }
+        // Back off so an outage does not become a busy loop (the connection also backs off as it reconnects).
+        _ = stop.wait(min(1.0, 0.05 * Double(redisErrors)))
+    }
+
+    private func dispatch(_ payloads: [[UInt8]]) {
+        guard !payloads.isEmpty, let child else {
+            requeues += payloads
+            return
+        }
+        for payload in payloads { child.enqueue(.run(seq: inFlight.add(payload), payload: payload)) }
+        if !child.flush() { childLost() }
+    }
+
+    // MARK: The child
+
+    private func startChild() {
+        do {
+            let launched = try ChildLauncher.launch(queue: queue)
+            let c = WorkerChild(launched)
+            c.enqueue(.hello(version: Frame.protocolVersion, pid: getpid()))
+            child = c
+            logger.info("worker process started", metadata: ["pid": "\(c.pid)", "concurrency": "\(queue.concurrency)"])
+        } catch {
+            logger.error("cannot start worker process", metadata: ["error": "\(error)"])
+            scheduleRestart()
+        }
+    }
+
+    /// Waits up to `timeout` for the child's frames or death, and handles them.
+    private func serviceChild(timeout: Double) {
+        guard let child else {
+            if timeout > 0 { _ = stop.wait(timeout) }
+            return
+        }
+        var fds = [pollfd(fd: child.socket, events: Int16(POLLIN) | (child.hasPendingOutput ? Int16(POLLOUT) : 0), revents: 0)]
+        if child.pidfd >= 0 { fds.append(pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0)) }
+        let ms = Int32(max(0, min(timeout, 1)) * 1000)
+        let n = poll(&fds, nfds_t(fds.count), ms)
+        if n < 0 { return }
+        if child.state == .starting, Timestamp.now() - child.startedAt > Self.helloTimeout {
+            logger.error("worker process did not say hello in time; restarting it", metadata: ["pid": "\(child.pid)"])
+            child.kill()
+            childLost()
+            return
+        }
+        if fds[0].revents & Int16(POLLOUT) != 0, !child.flush() { childLost(); return }
+        if fds[0].revents != 0 {
+            switch child.read(scratch: scratch) {
+            case .protocolError(let error):
+                logger.error("bad frame from worker process; restarting it", metadata: ["pid": "\(child.pid)", "error": "\(error)"])
+                child.kill()
+                childLost()
+                return
+            case .frames(let frames, let closed):
+                for frame in frames { handle(frame, from: child) }
+                if closed { childLost(); return }
+            }
+        }
+        if fds.count > 1, fds[1].revents != 0 { childLost(); return }
+        if child.hasPendingOutput, !child.flush() { childLost() }
+    }
+
+    private func handle(_ frame: Frame, from child: WorkerChild) {
+        switch frame {
+        case .hello(let version, _):
+            guard version == Frame.protocolVersion else {
+                logger.error("worker process speaks another protocol version; restarting it", metadata: ["theirs": "\(version)"])
+                child.kill()
+                return
+            }
+            if child.state == .starting { child.state = .ready }
+        case .started(let seq):
+            inFlight.markStarted(seq, at: Timestamp.now())
+        case .done(let seq, _):
+            guard let entry = inFlight.remove(seq) else { return }
+            acks.append(entry.payload)
+            stats.record(failed: false)
+        case .failed(let seq, _, let errorClass, let message, let backtrace):
+            guard let entry = inFlight.remove(seq) else { return }
+            failures.append((entry.payload, JobFailure(errorClass: errorClass, message: message, backtrace: backtrace)))
+            stats.record(failed: true)
+        case .released(let seq):
+            guard let entry = inFlight.remove(seq) else { return }
+            requeues.append(entry.payload)
+        case .enqueue(let request, let at, let payload):
+            enqueues.append((request, at, payload))
+        case .run, .enqueueResult, .drain:
+            logger.error("unexpected frame from worker process", metadata: ["kind": "\(frame.kind)"])
+        }
+    }
+
+    /// The child is gone (crash, kill, closed socket). Jobs it was running fail as a crash; jobs it had not
+    /// started go back to the queue; a restart is scheduled unless the node is stopping.
+    private func childLost() {
+        guard let child else { return }
+        self.child = nil
+        let status = child.awaitExit()
+        let taken = inFlight.takeAll()
+        requeues += taken.notStarted
+        let draining = child.state == .draining
+        if draining && taken.running.isEmpty && status == .exited(0) {
+            logger.info("worker process drained and exited", metadata: ["pid": "\(child.pid)"])
+            return
+        }
+        let message = "worker process for queue '\(queue.name)' (pid \(child.pid)) \(status) while running this job"
+        for payload in taken.running {
+            failures.append((payload, JobFailure(errorClass: "Verk.ProcessCrashed", message: message)))
+            stats.record(failed: true)
+        }
+        logger.error("worker process died", metadata: [
+            "pid": "\(child.pid)", "status": "\(status)", "running": "\(taken.running.count)", "requeued": "\(taken.notStarted.count)",
+        ])
+        if !stop.isStopping { scheduleRestart() }
+    }
+
+    private func scheduleRestart() {
+        let now = Timestamp.now()
+        let decision = restartPolicy.decide(recentRestarts: restarts, now: now)
+        restarts = restarts.filter { now - $0 < restartPolicy.period } + [now]
+        nextStartAt = now + decision.delay
+        if decision.failing && !failing {
+            logger.critical("queue is failing: its worker process keeps dying; retrying slowly",
+                            metadata: ["restarts": "\(restarts.count)", "period": "\(restartPolicy.period)s", "retry_every": "\(decision.delay)s"])
+        } else if decision.delay > 0 {
+            logger.warning("restarting worker process after backoff", metadata: ["delay": "\(decision.delay)s"])
+        }
+        failing = decision.failing
+    }
+
+    // MARK: Shutdown
+
+    /// Drain: no new fetches, unstarted jobs handed back, running jobs given until the shutdown timeout.
+    /// Returns true when the queue is fully drained.
+    private func beginOrContinueDrain() -> Bool {
+        let now = Timestamp.now()
+        if drainDeadline == nil {
+            drainDeadline = (stop.requestedAt ?? now) + configuration.shutdownTimeout
+            if let child, child.state != .draining {
+                if child.state == .starting {
+                    child.kill()
+                    childLost()
+                } else {
+                    child.state = .draining
+                    child.enqueue(.drain)
+                    if !child.flush() { childLost() }
+                }
+            }
+            logger.info("draining", metadata: ["in_flight": "\(inFlight.count)"])
+        }
+        if child == nil && !hasPendingRedisWork && inFlight.isEmpty { return true }
+        if let child, let deadline = drainDeadline, now >= deadline {
+            logger.warning("shutdown timeout reached; putting unfinished jobs back in the queue",
+                           metadata: ["unfinished": "\(inFlight.count)"])
+            self.child = nil
+            child.kill()
+            let taken = inFlight.takeAll()
+            requeues += taken.running + taken.notStarted
+        }
+        if child == nil && inFlight.isEmpty {
+            roundTrip()
+            return !hasPendingRedisWork || redisErrors > 20
+        }
+        return false
+    }
+
+    private func logFailure(_ failure: JobFailure, destination: RetryPolicy.Destination) {
+        let where_: String
+        switch destination {
+        case .retry(let at): where_ = "retry in \(Int((at - Timestamp.now()).rounded()))s"
+        case .dead: where_ = "dead"
+        case .discard: where_ = "discarded (retry: false)"
+        }
+        logger.warning("job failed", metadata: ["error_class": "\(failure.errorClass)", "error": "\(failure.message)", "next": "\(where_)"])
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import VerkShared
+
+/// Moves due jobs from `retry` and `schedule` back to their queues. Each batch is claimed and pushed by one
+/// Lua script (`Scripts.pushFromSet`): a member's ZREM is its ownership, so any number of nodes — ours or
+/// Sidekiq's pollers — can poll the same sets and each job is pushed exactly once.
+final class ScheduleManager {
+    private let redis: RedisConnection
+    private let keys: KeySpace
+    private let pollInterval: Double
+    private let policy: RetryPolicy
+    private let stop: StopSignal
+    private let logger: Logger
+    static let batchSize = 100
+
+    init(redis: RedisConnection, configuration: VerkConfiguration, stop: StopSignal, logger: Logger) {
+        self.redis = redis
+        keys = KeySpace(namespace: configuration.namespace)
+        pollInterval = configuration.pollInterval
+        policy = configuration.retryPolicy
+        self.stop = stop
+        self.logger = logger
+    }
+
+    func run() {
+        // Jittered (±50%) so that many nodes started together do not poll in lockstep.
+        while !stop.wait(pollInterval * Double.random(in: 0.5...1.5)) {
+            do {
+                for key in [keys.retry, keys.schedule] { try enqueueDue(from: key) }
+            } catch {
+                logger.error("cannot move due jobs", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Moves every job due now from one set; returns how many were moved.
+    @discardableResult
+    func enqueueDue(from key: String, now: Double = Timestamp.now()) throws(RedisError) -> Int {
+        var moved = 0
+        while true {
+            let reply = try redis.command("ZRANGEBYSCORE", key, "-inf", now, "LIMIT", 0, Self.batchSize)
+            let members = (reply.array ?? []).compactMap(\.bytes)
+            if members.isEmpty { break }
+            var queueKeys: [String] = []
+            var args: [any RedisArgument] = []
+            for member in members {
+                guard var job = try? Job(parsing: member) else {
+                    // Not a job: it can never run, so it goes to the dead set rather than block the poller.
+                    logger.error("unparsable member in \(key); moving it to dead", metadata: ["bytes": "\(member.count)"])
+                    try redis.eval(ScriptCall(Scripts.killFromSet, keys: [key, keys.dead],
+                                              args: [member, member, now, now - policy.deadTimeout, policy.deadMaxJobs]))
+                    continue
+                }
+                let queue = job.queue ?? "default"
+                job.enqueuedAt = Timestamp.now()
+                queueKeys.append(keys.queue(queue))
+                args += [member, job.encoded(), queue]
+            }
+            if !queueKeys.isEmpty {
+                let n = try redis.eval(ScriptCall(Scripts.pushFromSet, keys: [key, keys.queues] + queueKeys, args: args)).int ?? 0
+                moved += n
+            }
+            if members.count < Self.batchSize { break }
+        }
+        if moved > 0 { logger.debug("enqueued due jobs", metadata: ["set": "\(key)", "count": "\(moved)"]) }
+        return moved
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The node-wide "stop fetching and drain" flag, set once by SIGTERM/SIGINT (or `Supervisor.stop()`),
+/// with a wait that returns early when it is set. `@unchecked Sendable`: state only under `condition`.
+public final class StopSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stoppedAt: Double?
+
+    public init() {}
+
+    public var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stoppedAt != nil
+    }
+
+    /// When the stop was requested (epoch seconds), if it was.
+    public var requestedAt: Double? {
+        condition.lock()
+        defer { condition.unlock() }
+        return stoppedAt
+    }
+
+    public func stop() {
+        condition.lock()
+        if stoppedAt == nil { stoppedAt = Date().timeIntervalSince1970 }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits up to `seconds`; true if stopping.
+    @discardableResult
+    public func wait(_ seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while stoppedAt == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        return stoppedAt != nil
+    }
+}

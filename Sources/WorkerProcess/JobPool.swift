@@ -1,0 +1,77 @@
+import Foundation
+import VerkShared
+
+/// `concurrency` dedicated threads taking jobs from one queue. Dedicated threads, not Dispatch or Tasks:
+/// jobs block, and those pools run only 2–4 blocking jobs at once on this kind of machine.
+/// `@unchecked Sendable`: all mutable state is only touched under `condition`.
+final class JobPool: @unchecked Sendable {
+    typealias Execute = @Sendable (_ seq: UInt64, _ payload: [UInt8]) -> Void
+
+    private let condition = NSCondition()
+    private var pending: [(seq: UInt64, payload: [UInt8])] = []
+    private var head = 0
+    private var running = 0
+    private var draining = false
+    private let execute: Execute
+    private let onStart: @Sendable (UInt64) -> Void
+    private let onIdleWhileDraining: @Sendable () -> Void
+
+    init(concurrency: Int, onStart: @escaping @Sendable (UInt64) -> Void, execute: @escaping Execute,
+         onIdleWhileDraining: @escaping @Sendable () -> Void) {
+        self.execute = execute
+        self.onStart = onStart
+        self.onIdleWhileDraining = onIdleWhileDraining
+        for i in 0..<concurrency {
+            let thread = Thread { [self] in workLoop() }
+            thread.name = "verk-job-\(i)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    func submit(seq: UInt64, payload: [UInt8]) {
+        condition.lock()
+        pending.append((seq, payload))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Stops starting jobs; returns the ones never started. Calls `onIdleWhileDraining` once nothing runs.
+    func drain() -> [UInt64] {
+        condition.lock()
+        draining = true
+        let unstarted = pending[head...].map(\.seq)
+        pending.removeAll()
+        head = 0
+        let idle = running == 0
+        condition.broadcast()
+        condition.unlock()
+        if idle { onIdleWhileDraining() }
+        return unstarted
+    }
+
+    private func workLoop() {
+        while true {
+            condition.lock()
+            // While draining nothing new starts; the process exits once the running jobs are done.
+            while head >= pending.count || draining { condition.wait() }
+            let item = pending[head]
+            head += 1
+            if head > 1024 && head * 2 > pending.count {
+                pending.removeSubrange(0..<head)
+                head = 0
+            }
+            running += 1
+            condition.unlock()
+
+            onStart(item.seq)
+            execute(item.seq, item.payload)
+
+            condition.lock()
+            running -= 1
+            let idle = draining && running == 0
+            condition.unlock()
+            if idle { onIdleWhileDraining() }
+        }
+    }
+}

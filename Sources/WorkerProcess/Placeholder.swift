@@ -1,1 +1,0 @@
-// The worker role lands with the supervisor issue.

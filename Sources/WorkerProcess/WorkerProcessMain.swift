@@ -1,0 +1,92 @@
+import CVerkSystem
+import Foundation
+import Logging
+import VerkShared
+
+/// The worker role: the process the supervisor starts for one queue. It receives jobs on fd 3, runs them
+/// on `concurrency` threads, and reports back. It holds no job only it knows about: every job it has is
+/// also in the supervisor's in-progress list in Redis.
+public enum WorkerProcessMain {
+    /// The environment variables the supervisor sets on a worker process.
+    public enum Environment {
+        public static let queue = "VERK_WORKER_QUEUE"
+        public static let concurrency = "VERK_WORKER_CONCURRENCY"
+        public static let parentPID = "VERK_WORKER_PARENT_PID"
+        public static let all = [queue, concurrency, parentPID]
+    }
+
+    /// The socket the supervisor passes to the child.
+    public static let socketFD: Int32 = 3
+
+    /// True when this process was started by a supervisor as a worker process.
+    public static var isWorkerProcess: Bool { ProcessInfo.processInfo.environment[Environment.queue] != nil }
+
+    public static func run(registry: WorkerRegistry, logger baseLogger: Logger) -> Never {
+        let env = ProcessInfo.processInfo.environment
+        // First, before anything can go wrong: die with the parent, and check it did not die already.
+        _ = verk_set_parent_death_signal(SIGKILL)
+        if let expected = env[Environment.parentPID].flatMap(Int32.init), getppid() != expected { _exit(1) }
+        // Processes that jobs start must not hold the socket open (the parent would see EOF late).
+        FrameSocket.setCloseOnExec(socketFD)
+        signal(SIGPIPE, SIG_IGN)
+        // Grandchildren started by jobs are not worker processes.
+        for name in Environment.all { unsetenv(name) }
+
+        let queue = env[Environment.queue] ?? "default"
+        let concurrency = max(1, env[Environment.concurrency].flatMap(Int.init) ?? 10)
+        var logger = baseLogger
+        logger[metadataKey: "queue"] = "\(queue)"
+        logger[metadataKey: "pid"] = "\(getpid())"
+
+        let outbox = Outbox(fd: socketFD) { _exit(0) }  // the parent is gone: nothing left to report to
+        outbox.start()
+        outbox.send(.hello(version: Frame.protocolVersion, pid: getpid()))
+        let enqueuer = ParentEnqueuer(outbox: outbox)
+        let runner = JobRunner(registry: registry, queue: queue, enqueuer: enqueuer)
+        let pool = JobPool(concurrency: concurrency, onStart: { outbox.send(.started(seq: $0)) }, execute: { seq, payload in
+            let start = DispatchTime.now().uptimeNanoseconds
+            let result = runner.run(payload)
+            let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
+            switch result {
+            case .done: outbox.send(.done(seq: seq, micros: micros))
+            case .failed(let f):
+                outbox.send(.failed(seq: seq, micros: micros, errorClass: f.errorClass, message: f.message, backtrace: f.backtrace))
+            }
+        }, onIdleWhileDraining: {
+            outbox.flush()
+            _exit(0)
+        })
+        logger.debug("worker process ready", metadata: ["concurrency": "\(concurrency)"])
+
+        var decoder = FrameDecoder()
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
+        while true {
+            switch FrameSocket.read(socketFD, into: &decoder, scratch: scratch) {
+            case .bytes: break
+            case .wouldBlock: continue
+            case .closed, .failed: _exit(0)  // the supervisor is gone; its in-progress list in Redis has our jobs
+            }
+            do {
+                while let frame = try decoder.next() {
+                    switch frame {
+                    case .run(let seq, let payload): pool.submit(seq: seq, payload: payload)
+                    case .enqueueResult(let request, let error): enqueuer.complete(request: request, error: error)
+                    case .drain:
+                        for seq in pool.drain() { outbox.send(.released(seq: seq)) }
+                    case .hello(let version, _):
+                        if version != Frame.protocolVersion {
+                            logger.error("protocol version mismatch", metadata: ["ours": "\(Frame.protocolVersion)", "parent": "\(version)"])
+                            _exit(2)
+                        }
+                    default:
+                        logger.error("unexpected frame from the supervisor", metadata: ["kind": "\(frame.kind)"])
+                        _exit(3)
+                    }
+                }
+            } catch {
+                logger.error("bad frame from the supervisor; exiting", metadata: ["error": "\(error)"])
+                _exit(3)
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import VerkShared
+
+/// The registered worker types, by class name. Only these ever run.
+public struct WorkerRegistry: Sendable {
+    public struct Entry: Sendable {
+        public let className: String
+        public let options: WorkerOptions
+        public let retryAt: @Sendable (_ failedAt: Double, _ retryCount: Int) -> Double?
+        let run: @Sendable (Job, JobContext) throws -> Void
+    }
+
+    private var entries: [String: Entry] = [:]
+
+    public init(_ workers: [any Worker.Type]) throws(RegistryError) {
+        for worker in workers { try register(worker) }
+    }
+
+    public mutating func register(_ worker: any Worker.Type) throws(RegistryError) {
+        let entry = Self.entry(for: worker)
+        guard !entry.className.isEmpty else { throw .emptyName(String(describing: worker)) }
+        guard entries[entry.className] == nil else { throw .duplicate(entry.className) }
+        entries[entry.className] = entry
+    }
+
+    public func entry(_ className: String) -> Entry? { entries[className] }
+    public var classNames: [String] { entries.keys.sorted() }
+
+    private static func entry<W: Worker>(for worker: W.Type) -> Entry {
+        Entry(className: W.className, options: W.options, retryAt: { W.retryAt(failedAt: $0, retryCount: $1) }) { job, context in
+            let args = try WorkerArguments.decode(W.Arguments.self, from: job.args, className: W.className)
+            try W().perform(args, context: context)
+        }
+    }
+}
+
+public enum RegistryError: Error, Sendable, CustomStringConvertible {
+    case duplicate(String)
+    case emptyName(String)
+
+    public var description: String {
+        switch self {
+        case .duplicate(let name): return "two workers are registered with the class name '\(name)'; class names must be unique"
+        case .emptyName(let type): return "worker \(type) has an empty className"
+        }
+    }
+}

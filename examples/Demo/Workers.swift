@@ -1,0 +1,94 @@
+import Foundation
+import Verk
+
+/// Does nothing: for throughput measurements.
+struct NoopWorker: Worker {
+    func perform(_ args: [JSONValue], context: JobContext) throws {}
+}
+
+/// `[ms]`: sleeps that long (a blocking job: it holds one pool thread).
+struct SleepWorker: Worker {
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        usleep(UInt32(max(0, args.first?.intValue ?? 100)) * 1000)
+    }
+}
+
+/// `[message]`: throws. Retries come quickly (Verk's `retry_at`) so the demo shows the whole path.
+struct FailWorker: Worker {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+    static func retryAt(failedAt: Double, retryCount: Int) -> Double? { failedAt + Double(retryCount) }
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        throw Failure(description: args.first?.stringValue ?? "FailWorker failed on purpose")
+    }
+}
+
+/// Kills its own process with SIGSEGV, by a real invalid memory access (a `kill(getpid(), SIGSEGV)` is
+/// caught by Swift's crash backtracer, which then returns). Only this queue's worker process dies.
+struct CrashWorker: Worker {
+    static func retryAt(failedAt: Double, retryCount: Int) -> Double? { failedAt + Double(retryCount) }
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        let invalid = UnsafeMutablePointer<Int>(bitPattern: 16)
+        invalid?.pointee = 1
+        raise(SIGKILL)  // unreachable unless address 16 is mapped
+    }
+}
+
+/// Never returns (until the shutdown timeout puts it back in its queue).
+struct HangWorker: Worker {
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        while true { sleep(3600) }
+    }
+}
+
+/// `[path, …]`: appends `{"jid":…,"args":[…]}` and a newline to `path` with one write (O_APPEND), so
+/// concurrent jobs never interleave lines. Tests count these lines.
+struct RecordWorker: Worker {
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        guard let path = args.first?.stringValue else { throw RecordError.noPath }
+        let line = JSONWriter.encode(["jid": .string(context.jid), "args": .array(args)]) + [0x0A]
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RecordError.cannotOpen(path, errno) }
+        defer { close(fd) }
+        guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count else { throw RecordError.cannotOpen(path, errno) }
+    }
+
+    enum RecordError: Error, CustomStringConvertible {
+        case noPath
+        case cannotOpen(String, Int32)
+        var description: String {
+            switch self {
+            case .noPath: return "RecordWorker needs a file path as its first argument"
+            case .cannotOpen(let path, let e): return "cannot append to \(path): \(String(cString: strerror(e)))"
+            }
+        }
+    }
+}
+
+/// `[queue, class, argsArray]`: enqueues another job through the supervisor.
+struct EnqueueWorker: Worker {
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        guard args.count >= 2, let queue = args[0].stringValue, let className = args[1].stringValue else {
+            throw FailWorker.Failure(description: "EnqueueWorker needs [queue, class, argsArray]")
+        }
+        try context.enqueue(className, args: args.count > 2 ? args[2].arrayValue ?? [] : [], queue: queue)
+    }
+}
+
+/// `[megabytes]`: allocates, touches and keeps that much memory (an OOM kill takes only this queue down).
+struct AllocWorker: Worker {
+    nonisolated(unsafe) static var kept: [UnsafeMutableRawPointer] = []
+    static let lock = NSLock()
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        let bytes = max(0, args.first?.intValue ?? 10) << 20
+        guard let p = malloc(bytes) else { return }
+        memset(p, 1, bytes)
+        AllocWorker.lock.lock()
+        AllocWorker.kept.append(p)
+        AllocWorker.lock.unlock()
+    }
+}
+
+let demoWorkers: [any Worker.Type] = [
+    NoopWorker.self, SleepWorker.self, FailWorker.self, CrashWorker.self, HangWorker.self,
+    RecordWorker.self, EnqueueWorker.self, AllocWorker.self,
+]
