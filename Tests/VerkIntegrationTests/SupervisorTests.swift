@@ -1,0 +1,227 @@
+import Foundation
+import Testing
+import VerkShared
+
+@Suite(.serialized) struct SupervisorTests {
+    @Test func jobsPushedBySidekiqClientRunAndFailuresShowInSidekiqRetryAndDeadSets() throws {
+        let ns = TestRedis.freshNamespace()
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["default:4"])
+        _ = try Sidekiq.run("""
+            Sidekiq::Client.push('class' => 'RecordWorker', 'args' => ['\(file.path)', 'from-ruby'], 'queue' => 'default')
+            Sidekiq::Client.push('class' => 'FailWorker', 'args' => ['it broke'], 'queue' => 'default', 'retry' => 1, 'backtrace' => true)
+            """, namespace: ns)
+        try eventually("the Ruby-pushed RecordWorker job to run") { file.counts().count == 1 }
+        // FailWorker retries at failed_at + retry_count: first retry at once, then dead after the second failure.
+        try eventually("the failing job to reach the dead set") {
+            try TestRedis.connection().command("ZCARD", KeySpace(namespace: ns).dead).int == 1
+        }
+        let seen = try Sidekiq.json("""
+            d = Sidekiq::DeadSet.new.first
+            puts JSON.generate({klass: d.klass, error_class: d['error_class'], error_message: d['error_message'],
+              retry_count: d['retry_count'], failed_at: d['failed_at'].is_a?(Float), retried_at: d['retried_at'].is_a?(Float),
+              backtrace: d.error_backtrace, retries: Sidekiq::RetrySet.new.size, processed: Sidekiq::Stats.new.processed,
+              failed: Sidekiq::Stats.new.failed, queue: d.queue})
+            """, namespace: ns)
+        #expect(seen["klass"] == "FailWorker")
+        #expect(seen["error_class"] == "VerkDemo.FailWorker.Failure")
+        #expect(seen["error_message"] == "it broke")
+        #expect(seen["retry_count"] == 1 && seen["failed_at"] == true && seen["retried_at"] == true)
+        #expect(seen["backtrace"]?.arrayValue?.isEmpty == false, "Sidekiq decodes our error_backtrace")
+        #expect(seen["retries"] == 0 && seen["processed"] == 3 && seen["failed"] == 2 && seen["queue"] == "default")
+        #expect(node.stop() == 0)
+    }
+
+    @Test func failingJobWaitsInSidekiqRetrySetWithSidekiqsFields() throws {
+        let ns = TestRedis.freshNamespace()
+        let node = try DemoNode(namespace: ns, queues: ["default:2"])
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        // An unknown class and undecodable args are normal failures: parked with a precise reason.
+        try client.enqueue("NoSuchWorker", args: [1])
+        try client.enqueue(Job(className: "SleepWorker", args: ["not-a-number"]))  // decodes fine: [JSONValue]
+        try eventually("the unknown class to be parked in retry") {
+            try TestRedis.connection().command("ZCARD", KeySpace(namespace: ns).retry).int == 1
+        }
+        let seen = try Sidekiq.json("""
+            r = Sidekiq::RetrySet.new.first
+            puts JSON.generate({klass: r.klass, error_class: r['error_class'], msg: r['error_message'], rc: r['retry_count'],
+              in: (r.at.to_f - Time.now.to_f).round, failed_at: r['failed_at'].is_a?(Float)})
+            """, namespace: ns)
+        #expect(seen["klass"] == "NoSuchWorker" && seen["error_class"] == "Verk.UnknownWorker" && seen["rc"] == 0)
+        #expect(seen["msg"]?.stringValue?.contains("no worker is registered for class 'NoSuchWorker'") == true)
+        #expect((5...25).contains(seen["in"]?.intValue ?? -1), "Sidekiq backoff for count 0 is 15–24 s")
+        #expect(node.stop() == 0)
+    }
+
+    @Test func crashingJobDoesNotStopOtherQueues() throws {
+        let ns = TestRedis.freshNamespace()
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["crashy:2", "busy:8"])
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        let firstCrashyPID = try #require(node.latestPID("crashy"))
+        let busyPID = try #require(node.latestPID("busy"))
+        let jids = try enqueueRecords(client, file: file, count: 1000, queue: "busy")
+        try client.enqueue(Job(className: "CrashWorker", args: [], queue: "crashy", retry: .limit(5)))
+        try eventually("all 1,000 jobs of the other queue to be recorded") { file.counts().count == 1000 }
+        try eventually("the crashed worker process to be replaced") { node.latestPID("crashy") != firstCrashyPID }
+        let counts = file.counts()
+        #expect(Set(counts.keys) == Set(jids))
+        #expect(counts.values.allSatisfy { $0 == 1 }, "every job of the other queue recorded exactly once")
+        #expect(node.latestPID("busy") == busyPID, "the other queue's worker process was never restarted")
+        #expect(node.isAlive)
+        // Its first retry is immediate (the demo's retry_at), so catch it in the retry set as it passes through.
+        let retries = JobSet(.retries, keys: KeySpace(namespace: ns))
+        var crashed: Job?
+        try eventually("the crashed job to be in the retry set") {
+            crashed = try retries.list(TestRedis.connection(), limit: 1).first?.job
+            return crashed != nil
+        }
+        #expect(crashed?.className == "CrashWorker" && crashed?.errorClass == "Verk.ProcessCrashed")
+        #expect(crashed?.errorMessage?.contains("SIGSEGV") == true)
+        #expect(crashed?.failedAt != nil && crashed?.retryCount != nil)
+        #expect(node.stop() == 0)
+    }
+
+    @Test func poisonJobEndsInDeadWhileTheQueueKeepsServing() throws {
+        let ns = TestRedis.freshNamespace()
+        let file = RecordFile()
+        defer { file.remove() }
+        // Concurrency 1: the crash takes down only the poison job; prefetched jobs go back unstarted.
+        let node = try DemoNode(namespace: ns, queues: ["default:1"])
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        let before = try enqueueRecords(client, file: file, count: 50, queue: "default")
+        let poison = try client.enqueue(Job(className: "CrashWorker", args: [], queue: "default", retry: .limit(2)))
+        let after = try enqueueRecords(client, file: file, count: 50, queue: "default")
+        try eventually("the poison job to reach the dead set") {
+            try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: poison) != nil
+        }
+        try eventually("every other job to run") { file.counts().count == 100 }
+        #expect(Set(file.counts().keys) == Set(before + after))
+        #expect(file.counts().values.allSatisfy { $0 == 1 })
+        let dead = try #require(try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: poison)?.job)
+        #expect(dead.retryCount == 2 && dead.errorClass == "Verk.ProcessCrashed")
+        try eventually("a restart after each of the 3 crashes") { node.workerPIDs().filter { $0.queue == "default" }.count == 4 }
+        #expect(node.stop() == 0)
+    }
+
+    @Test func killMinus9OfAChildLosesNoJob() throws {
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["default:10"])
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        let jids = try enqueueRecords(client, file: file, count: 5000, queue: "default")
+        let pid = try #require(node.latestPID("default"))
+        try eventually("the run to be under way") { file.counts().count >= 500 }
+        kill(pid, SIGKILL)
+        try eventually("a new worker process") { node.latestPID("default") != pid }
+        // Jobs running at the kill went to retry (Verk.ProcessCrashed); an operator's "retry now" runs them.
+        let conn = try TestRedis.connection()
+        try eventually("the queue to drain") {
+            try conn.command("LLEN", keys.queue("default")).int == 0
+                && conn.command("LLEN", keys.inProgress(queue: "default", node: node.nodeID)).int == 0
+        }
+        let retries = JobSet(.retries, keys: keys)
+        for entry in try retries.list(conn, limit: 1000) {
+            #expect(entry.job?.errorClass == "Verk.ProcessCrashed")
+            try retries.enqueueNow(conn, entry)
+        }
+        try eventually("every jid to be recorded") { Set(file.counts().keys) == Set(jids) }
+        #expect(node.stop() == 0)
+    }
+
+    @Test func sigtermDrainsExitsZeroAndLosesNoJob() throws {
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["default:4"], shutdownTimeout: 2)
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        let hang = try client.enqueue(Job(className: "HangWorker", args: [], queue: "default"))
+        let jids = try client.enqueue(many: (0..<400).map { i in
+            Job(className: i % 2 == 0 ? "RecordWorker" : "SleepWorker", args: i % 2 == 0 ? [.string(file.path), .int(i)] : [20])
+        })
+        try eventually("the run to be under way") { file.counts().count >= 20 }
+        let start = Date()
+        let code = node.stop()
+        let took = Date().timeIntervalSince(start)
+        #expect(code == 0)
+        #expect(took < 2 + 3, "exit within the 2 s shutdown timeout (plus process teardown): took \(took)")
+        let conn = try TestRedis.connection()
+        #expect(try conn.command("LLEN", keys.inProgress(queue: "default", node: node.nodeID)).int == 0, "nothing left in progress")
+        let queued = Set((try conn.command("LRANGE", keys.queue("default"), 0, -1).array ?? []).compactMap { try? Job(parsing: $0.bytes ?? []).jid })
+        #expect(queued.contains(hang), "the job that did not finish is back in its queue")
+        let processed = try conn.command("GET", keys.processed).int ?? 0
+        #expect(processed + queued.count == 401, "every job either ran or is back in the queue: \(processed) + \(queued.count)")
+        let recorded = Set(file.counts().keys)
+        for (i, jid) in jids.enumerated() where i % 2 == 0 {
+            #expect(recorded.contains(jid) || queued.contains(jid))
+        }
+    }
+
+    @Test func leftoverInProgressJobsOfThisNodeGoBackAtStart() throws {
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let file = RecordFile()
+        defer { file.remove() }
+        let conn = try TestRedis.connection()
+        var job = Job(className: "RecordWorker", args: [.string(file.path), "leftover"])
+        JobPush.normalize(&job, now: Timestamp.now())
+        try conn.command("LPUSH", keys.inProgress(queue: "default", node: "pod-7"), job.encoded())
+        let node = try DemoNode(namespace: ns, queues: ["default:2"], nodeID: "pod-7")
+        try eventually("the leftover job to run") { file.counts()[job.jid!] == 1 }
+        #expect(node.stop() == 0)
+    }
+
+    @Test func scheduledAndRetriedJobsRunWhenDueAndNeverTwiceWithTwoSupervisors() throws {
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let file = RecordFile()
+        defer { file.remove() }
+        let a = try DemoNode(namespace: ns, queues: ["default:5"], pollInterval: 0.05)
+        let b = try DemoNode(namespace: ns, queues: ["default:5"], pollInterval: 0.05)
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        let due = Timestamp.now() + 1.5
+        let scheduled = try client.enqueue(many: (0..<200).map { Job(className: "RecordWorker", args: [.string(file.path), .int($0)]) }, at: due)
+        let conn = try TestRedis.connection()
+        var retried: [String] = []
+        for i in 0..<100 {
+            var job = Job(className: "RecordWorker", args: [.string(file.path), .int(1000 + i)])
+            JobPush.normalize(&job, now: Timestamp.now())
+            job.retryCount = 0
+            job.failedAt = Timestamp.now()
+            try conn.command("ZADD", keys.retry, due, job.encoded())
+            retried.append(job.jid!)
+        }
+        #expect(file.counts().isEmpty)
+        try eventually("all 300 due jobs to run") { file.counts().count == 300 }
+        #expect(Timestamp.now() >= due, "nothing ran before it was due")
+        #expect(Set(file.counts().keys) == Set(scheduled + retried))
+        #expect(file.counts().values.allSatisfy { $0 == 1 }, "never twice, with two supervisors polling")
+        #expect(try conn.command("ZCARD", keys.schedule).int == 0 && conn.command("ZCARD", keys.retry).int == 0)
+        #expect(a.stop() == 0 && b.stop() == 0)
+    }
+
+    @Test func aRunningJobEnqueuesThroughItsParent() throws {
+        let ns = TestRedis.freshNamespace()
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["default:2", "other:2"])
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        try client.enqueue("EnqueueWorker", args: ["other", "RecordWorker", [.string(file.path), "child"]])
+        try eventually("the enqueued job to run on the other queue") { file.counts().count == 1 }
+        #expect(node.stop() == 0)
+    }
+
+    @Test func invalidConfigurationIsRefusedAtStart() throws {
+        let result = try runProcess(Binaries.demo, ["--queue", "bad name:2"], env: ["VERK_REDIS_URL": TestRedis.url])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("letters, digits"))
+        let unreachable = try runProcess(Binaries.demo, ["--redis-url", "redis://u:hunter2@127.0.0.1:1/0"], env: [:])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("cannot connect to Redis at 127.0.0.1:1") && !unreachable.stderr.contains("hunter2"))
+    }
+}
