@@ -17,6 +17,10 @@ final class QueueManager {
     private let recorder: FailureRecorder
     private let restartPolicy: RestartPolicy
     private let stop: StopSignal
+    private let workState: WorkState
+    private var lastPublish = 0.0
+    private var workChanged = false
+    private var lastPublishedPID: pid_t?
     private var logger: Logger
     private let window: Int
 
@@ -33,6 +37,8 @@ final class QueueManager {
     private var failing = false
     private var queueLooksEmpty = false
     private var redisErrors = 0
+    /// Set after a connection failure: a fetch may have run without its reply reaching us.
+    private var needsReconcile = false
     private var drainDeadline: Double?
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
 
@@ -44,7 +50,8 @@ final class QueueManager {
     static let helloTimeout = 10.0
 
     init(queue: QueueConfiguration, configuration: VerkConfiguration, registry: WorkerRegistry, redis: RedisConnection,
-         stop: StopSignal, restartPolicy: RestartPolicy, logger: Logger) {
+         stop: StopSignal, workState: WorkState, restartPolicy: RestartPolicy, logger: Logger) {
+        self.workState = workState
         self.queue = queue
         self.configuration = configuration
         keys = KeySpace(namespace: configuration.namespace)
@@ -68,12 +75,13 @@ final class QueueManager {
             let stopping = stop.isStopping
             if stopping, beginOrContinueDrain() { break }
             if !stopping, child == nil, Timestamp.now() >= nextStartAt { startChild() }
-            if canBlockForWork, !stopping {
+            if canBlockForWork, !stop.isQuiet {
                 blockingFetch()
             } else {
                 roundTrip()
             }
             serviceChild(timeout: waitTimeout())
+            publishWork()
         }
         roundTrip()  // the last acks, requeues and stats
         logger.info("queue stopped")
@@ -89,7 +97,7 @@ final class QueueManager {
     }
 
     private var freeSlots: Int {
-        guard let child, child.state == .ready, !stop.isStopping else { return 0 }
+        guard let child, child.state == .ready, !stop.isQuiet else { return 0 }
         return max(0, window - inFlight.count)
     }
 
@@ -121,6 +129,7 @@ final class QueueManager {
 
     /// One pipeline: acks, failures, requeues, enqueues, stats, then LMOVE for each free slot.
     private func roundTrip() {
+        if needsReconcile { reconcileInProgress() }
         let free = freeSlots
         guard hasPendingRedisWork || free > 0 else { return }
         let now = Timestamp.now()
@@ -188,7 +197,31 @@ final class QueueManager {
         dispatch(fetched)
     }
 
+    /// After a lost connection, a job may sit in our in-progress list with its LMOVE reply lost. Only this
+    /// manager writes that list, so whatever is there and not in flight or pending here goes back to the
+    /// queue (exact bytes, counted, so identical payloads are matched one for one).
+    private func reconcileInProgress() {
+        do {
+            let listed = (try redis.command("LRANGE", inProgress, 0, -1).array ?? []).compactMap(\.bytes)
+            var known: [[UInt8]: Int] = [:]
+            for e in inFlight.entries.values { known[e.payload, default: 0] += 1 }
+            for p in acks + requeues + failures.map(\.payload) { known[p, default: 0] += 1 }
+            var orphans: [[UInt8]] = []
+            for payload in listed {
+                if let n = known[payload], n > 0 { known[payload] = n - 1 } else { orphans.append(payload) }
+            }
+            needsReconcile = false
+            guard !orphans.isEmpty else { return }
+            let moved = try redis.eval(ScriptCall(Scripts.requeueJobs, keys: [inProgress, keys.queue(queue.name), keys.queues],
+                                                  args: [queue.name] + orphans))
+            logger.warning("requeued in-progress jobs whose fetch reply was lost with the connection", metadata: ["count": "\(moved.int ?? 0)"])
+        } catch {
+            redisFailed(error)
+        }
+    }
+
     private func redisFailed(_ error: Error) {
+        if (error as? RedisError)?.isConnectionFailure == true { needsReconcile = true }
         redisErrors += 1
         if redisErrors == 1 || redisErrors % 50 == 0 {
             logger.error("Redis unavailable; jobs stay where they are until it is back", metadata: ["error": "\(error)"])
@@ -266,14 +299,17 @@ final class QueueManager {
             if child.state == .starting { child.state = .ready }
         case .started(let seq):
             inFlight.markStarted(seq, at: Timestamp.now())
+            workChanged = true
         case .done(let seq, _):
             guard let entry = inFlight.remove(seq) else { return }
             acks.append(entry.payload)
             stats.record(failed: false)
+            workChanged = true
         case .failed(let seq, _, let errorClass, let message, let backtrace):
             guard let entry = inFlight.remove(seq) else { return }
             failures.append((entry.payload, JobFailure(errorClass: errorClass, message: message, backtrace: backtrace)))
             stats.record(failed: true)
+            workChanged = true
         case .released(let seq):
             guard let entry = inFlight.remove(seq) else { return }
             requeues.append(entry.payload)
@@ -291,6 +327,7 @@ final class QueueManager {
         self.child = nil
         let status = child.awaitExit()
         let taken = inFlight.takeAll()
+        workChanged = true
         requeues += taken.notStarted
         let draining = child.state == .draining
         if draining && taken.running.isEmpty && status == .exited(0) {
@@ -356,6 +393,20 @@ final class QueueManager {
             return !hasPendingRedisWork || redisErrors > 20
         }
         return false
+    }
+
+    /// Tells the heartbeat what runs now, at most every 100 ms and only when it changed.
+    private func publishWork() {
+        let now = Timestamp.now()
+        guard workChanged || child?.pid != lastPublishedPID, now - lastPublish >= 0.1 else { return }
+        var snapshot = WorkState.QueueSnapshot(workerPID: child?.pid)
+        for (seq, entry) in inFlight.entries {
+            if let started = entry.startedAt { snapshot.running[seq] = WorkState.Running(payload: entry.payload, startedAt: started) }
+        }
+        workState.publish(queue: queue.name, snapshot)
+        lastPublish = now
+        lastPublishedPID = child?.pid
+        workChanged = false
     }
 
     private func logFailure(_ failure: JobFailure, destination: RetryPolicy.Destination) {

@@ -1,12 +1,27 @@
 import Foundation
 
-/// The node-wide "stop fetching and drain" flag, set once by SIGTERM/SIGINT (or `Supervisor.stop()`),
-/// with a wait that returns early when it is set. `@unchecked Sendable`: state only under `condition`.
+/// The node-wide "stop fetching and drain" flag, set once by SIGTERM/SIGINT, Sidekiq's Stop button or
+/// `stop()`, with a wait that returns early when it is set; and the "quiet" flag (Sidekiq's TSTP: stop
+/// fetching, keep running). `@unchecked Sendable`: state only under `condition`.
 public final class StopSignal: @unchecked Sendable {
     private let condition = NSCondition()
     private var stoppedAt: Double?
+    private var quieted = false
 
     public init() {}
+
+    /// Quiet: no new jobs are fetched; running ones finish. It lasts until the process stops.
+    public var isQuiet: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return quieted || stoppedAt != nil
+    }
+
+    public func quiet() {
+        condition.lock()
+        quieted = true
+        condition.unlock()
+    }
 
     public var isStopping: Bool {
         condition.lock()

@@ -26,7 +26,7 @@ public final class Supervisor {
         // clean mask from posix_spawn.
         var signals = sigset_t()
         sigemptyset(&signals)
-        for s in [SIGTERM, SIGINT] { sigaddset(&signals, s) }
+        for s in [SIGTERM, SIGINT, SIGTSTP] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let redisConfig: RedisConfiguration
@@ -41,7 +41,7 @@ public final class Supervisor {
         var connections: [RedisConnection] = []
         do {
             // Every connection is made (and AUTH checked) before anything starts, so a bad URL fails fast.
-            for i in 0...configuration.queues.count {
+            for i in 0...configuration.queues.count + 1 {
                 connections.append(try RedisConnection(configuration: redisConfig, name: "verk-\(configuration.nodeID)-\(i)", logger: logger))
             }
             try NodeRecovery(redis: connections[0], keys: keys, nodeID: configuration.nodeID, logger: logger)
@@ -56,12 +56,18 @@ public final class Supervisor {
         ])
 
         let group = DispatchGroup()
+        let workState = WorkState()
+        let finished = StopSignal()
+        let heartbeat = ThreadHandoff(value: Heartbeat(redis: connections[configuration.queues.count + 1], configuration: configuration,
+                                                       stop: stopSignal, workState: workState, logger: logger))
+        let heartbeatGroup = DispatchGroup()
+        startThread("verk-heartbeat", heartbeatGroup) { heartbeat.value.run(until: finished) }
         let schedule = ThreadHandoff(value: ScheduleManager(redis: connections[0], configuration: configuration, stop: stopSignal, logger: logger))
         startThread("verk-schedule", group) { schedule.value.run() }
         for (i, queue) in configuration.queues.enumerated() {
             let manager = ThreadHandoff(value: QueueManager(
                 queue: queue, configuration: configuration, registry: registry, redis: connections[i + 1],
-                stop: stopSignal, restartPolicy: restartPolicy, logger: logger))
+                stop: stopSignal, workState: workState, restartPolicy: restartPolicy, logger: logger))
             // The manager's thread spawns its child and lives as long as the queue: PDEATHSIG is per thread.
             startThread("verk-queue-\(queue.name)", group) { manager.value.run() }
         }
@@ -72,13 +78,20 @@ public final class Supervisor {
             var set = waitSet
             var sig: Int32 = 0
             while sigwait(&set, &sig) == 0 {
-                logger.info("received \(sig == SIGTERM ? "SIGTERM" : "SIGINT"); draining (up to \(timeout) s)")
-                stopSignal.stop()
+                if sig == SIGTSTP {
+                    logger.info("received SIGTSTP: quiet, no new jobs will be fetched")
+                    stopSignal.quiet()
+                } else {
+                    logger.info("received \(sig == SIGTERM ? "SIGTERM" : "SIGINT"); draining (up to \(timeout) s)")
+                    stopSignal.stop()
+                }
             }
         }
         waiter.name = "verk-signals"
         waiter.start()
         group.wait()
+        finished.stop()
+        heartbeatGroup.wait()
         logger.info("supervisor stopped")
         return 0
     }

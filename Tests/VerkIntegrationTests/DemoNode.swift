@@ -9,13 +9,14 @@ final class DemoNode {
     let nodeID: String
 
     init(namespace: String, queues: [String], nodeID: String = "node-" + JobID.generate().prefix(6),
-         shutdownTimeout: Double = 10, pollInterval: Double = 0.1, extraEnv: [String: String] = [:]) throws {
+         shutdownTimeout: Double = 10, pollInterval: Double = 0.1, redisURL: String = TestRedis.url,
+         extraEnv: [String: String] = [:]) throws {
         self.namespace = namespace
         self.nodeID = nodeID
         var args = ["--node-id", nodeID, "--shutdown-timeout", "\(shutdownTimeout)", "--poll-interval", "\(pollInterval)"]
         for q in queues { args += ["--queue", q] }
         process = try Spawned(Binaries.demo, args, env: [
-            "VERK_REDIS_URL": TestRedis.url, "VERK_NAMESPACE": namespace, "VERK_LOG_LEVEL": "info",
+            "VERK_REDIS_URL": redisURL, "VERK_NAMESPACE": namespace, "VERK_LOG_LEVEL": "info",
         ].merging(extraEnv) { $1 })
         try eventually(timeout: 20, "every worker process of \(nodeID) to start") {
             if process.hasExited { throw TestFailure.process("verk-demo exited: \(process.stderr)") }

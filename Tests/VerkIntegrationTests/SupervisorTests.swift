@@ -225,3 +225,31 @@ import VerkShared
         #expect(unreachable.stderr.contains("cannot connect to Redis at 127.0.0.1:1") && !unreachable.stderr.contains("hunter2"))
     }
 }
+
+@Suite(.serialized) struct RedisOutageTests {
+    /// Redis (with AOF, so its data survives) restarts in the middle of a run: the node reconnects, every
+    /// job runs at least once, none is stranded in progress, and the node still stops cleanly.
+    @Test func aRedisRestartMidRunLosesNoJob() throws {
+        let redis = try PrivateRedis(extraArgs: ["--appendonly", "yes", "--appendfsync", "always"])
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["default:8"], redisURL: redis.url)
+        let client = try VerkClient(url: redis.url, namespace: ns)
+        let jids = try enqueueRecords(client, file: file, count: 3000, queue: "default")
+        try eventually("the run to be under way") { file.counts().count >= 300 }
+        redis.stop()
+        let recordedWhileDown = file.counts().count
+        try redis.start()
+        #expect(recordedWhileDown < 3000, "Redis went away in the middle of the run (\(recordedWhileDown) recorded)")
+        try eventually(timeout: 60, "every job to run after the restart") { Set(file.counts().keys) == Set(jids) }
+        let conn = try RedisConnection(url: redis.url)
+        try eventually("nothing stranded in progress") {
+            try conn.command("LLEN", keys.inProgress(queue: "default", node: node.nodeID)).int == 0
+        }
+        #expect(node.process.stderr.contains("Redis unavailable"), "the restart happened while the node was working")
+        #expect(node.isAlive)
+        #expect(node.stop() == 0)
+    }
+}

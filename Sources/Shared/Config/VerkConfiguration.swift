@@ -46,6 +46,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// Nil means "as many as the concurrency".
     public var prefetch: Int?
     public var logLevel = "info"
+    /// Seconds between heartbeats (Sidekiq 6.4 uses 5; the record expires after 60).
+    public var heartbeatInterval: Double = 5
 
     public init() {}
 
@@ -65,7 +67,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     public func prefetch(for queue: QueueConfiguration) -> Int { prefetch ?? queue.concurrency }
 
     /// Reads a JSON file with any of: redis_url, namespace, queues ({"name": concurrency} or ["name:n"]),
-    /// node_id, max_retries, dead_max_jobs, dead_timeout, poll_interval, shutdown_timeout, prefetch, log_level.
+    /// node_id, max_retries, dead_max_jobs, dead_timeout, poll_interval, shutdown_timeout, prefetch, log_level,
+    /// heartbeat_interval.
     public mutating func apply(file path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
         let root: JSONValue
@@ -100,7 +103,7 @@ public struct VerkConfiguration: Sendable, Equatable {
 
     /// Overlays `VERK_REDIS_URL`, `VERK_NAMESPACE`, `VERK_QUEUES` (`default:10,mail:5`), `VERK_NODE_ID`,
     /// `VERK_MAX_RETRIES`, `VERK_DEAD_MAX_JOBS`, `VERK_DEAD_TIMEOUT`, `VERK_POLL_INTERVAL`,
-    /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`.
+    /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`, `VERK_HEARTBEAT_INTERVAL`.
     public mutating func apply(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         for (name, value) in environment where name.hasPrefix("VERK_") && !value.isEmpty {
             let field = name.dropFirst(5).lowercased()
@@ -110,7 +113,7 @@ public struct VerkConfiguration: Sendable, Equatable {
                     try QueueConfiguration(parsing: s.trimmingCharacters(in: .whitespaces))
                 }
             case "redis_url", "namespace", "node_id", "max_retries", "dead_max_jobs", "dead_timeout", "poll_interval",
-                 "shutdown_timeout", "prefetch", "log_level":
+                 "shutdown_timeout", "prefetch", "log_level", "heartbeat_interval":
                 try set(field, value, source: name)
             default:
                 continue  // VERK_BIN_DIR and friends belong to other tools
@@ -137,6 +140,7 @@ public struct VerkConfiguration: Sendable, Equatable {
         case "poll_interval": pollInterval = try seconds()
         case "shutdown_timeout": shutdownTimeout = try seconds()
         case "prefetch": prefetch = try int()
+        case "heartbeat_interval": heartbeatInterval = try seconds()
         case "log_level": logLevel = value.lowercased()
         default: throw .unknownField(field, source: source)
         }
@@ -165,6 +169,9 @@ public struct VerkConfiguration: Sendable, Equatable {
         guard deadMaxJobs >= 1 else { throw .invalid(field: "dead_max_jobs", value: "\(deadMaxJobs)", reason: "must be at least 1") }
         guard deadTimeout > 0 else { throw .invalid(field: "dead_timeout", value: "\(deadTimeout)", reason: "must be positive seconds") }
         guard pollInterval > 0, pollInterval <= 3600 else { throw .invalid(field: "poll_interval", value: "\(pollInterval)", reason: "must be between 0 and 3600 seconds") }
+        guard heartbeatInterval > 0, heartbeatInterval <= 30 else {
+            throw .invalid(field: "heartbeat_interval", value: "\(heartbeatInterval)", reason: "must be between 0 and 30 seconds (the process record expires after 60)")
+        }
         guard shutdownTimeout > 0 else { throw .invalid(field: "shutdown_timeout", value: "\(shutdownTimeout)", reason: "must be positive seconds") }
         if let prefetch, !(0...10_000).contains(prefetch) { throw .invalid(field: "prefetch", value: "\(prefetch)", reason: "must be between 0 and 10000") }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {

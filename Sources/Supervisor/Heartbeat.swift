@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import VerkShared
+
+/// Publishes this node as a Sidekiq process, so Sidekiq's Busy page and API show it and what it runs:
+/// every beat one MULTI writes the `processes` member, the process hash (info, busy, beat, quiet, rss,
+/// rtt_us) and the work hashes under both names Sidekiq has used (`:workers` in 6.4.1, `:work` since),
+/// all with Sidekiq's 60 s expiry, and pops one Web UI signal (TSTP = quiet, TERM = stop).
+final class Heartbeat {
+    let identity: String
+    private let redis: RedisConnection
+    private let keys: KeySpace
+    private let configuration: VerkConfiguration
+    private let stop: StopSignal
+    private let workState: WorkState
+    private let logger: Logger
+    private let startedAt = Timestamp.now()
+
+    init(redis: RedisConnection, configuration: VerkConfiguration, stop: StopSignal, workState: WorkState, logger: Logger) {
+        self.redis = redis
+        keys = KeySpace(namespace: configuration.namespace)
+        self.configuration = configuration
+        self.stop = stop
+        self.workState = workState
+        self.logger = logger
+        identity = "\(configuration.nodeID):\(getpid()):\(JobID.generate().prefix(12))"
+    }
+
+    /// Beats until `finished` is set (after every queue has drained), then removes the process record.
+    func run(until finished: StopSignal) {
+        repeat {
+            do { try beat() } catch { logger.warning("heartbeat failed", metadata: ["error": "\(error)"]) }
+        } while !finished.wait(configuration.heartbeatInterval)
+        do {
+            try redis.pipeline([
+                RedisCommand("SREM", keys.processes, identity),
+                RedisCommand("DEL", keys.processWorkersLegacy(identity), keys.processWork(identity)),
+            ])
+        } catch {
+            logger.warning("could not remove the process record; it expires in 60 s", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func beat() throws(RedisError) {
+        let snapshot = workState.snapshot()
+        var work: [any RedisArgument] = []
+        var busy = 0
+        for (queue, state) in snapshot {
+            for (seq, running) in state.running {
+                busy += 1
+                work.append("\(queue)-\(seq)")
+                work.append(JSONWriter.encode([
+                    "queue": .string(queue), "payload": .string(String(decoding: running.payload, as: UTF8.self)),
+                    "run_at": .int(Int(running.startedAt)),
+                ]))
+            }
+        }
+        let pingStart = DispatchTime.now().uptimeNanoseconds
+        try redis.command("PING")
+        let rtt = Int((DispatchTime.now().uptimeNanoseconds - pingStart) / 1000)
+        let now = Timestamp.now()
+        let workKeys = [keys.processWorkersLegacy(identity), keys.processWork(identity)]
+        var commands = [RedisCommand("MULTI"), RedisCommand("DEL", workKeys)]
+        if !work.isEmpty {
+            for key in workKeys {
+                commands.append(RedisCommand("HSET", [key] + work))
+                commands.append(RedisCommand("EXPIRE", key, SidekiqDefaults.processTTL))
+            }
+        }
+        commands += [
+            RedisCommand("SADD", keys.processes, identity),
+            RedisCommand("HSET", keys.process(identity), "info", info(), "busy", busy, "beat", now,
+                         "quiet", stop.isQuiet ? "true" : "false", "rss", rssKB(snapshot), "rtt_us", rtt),
+            RedisCommand("EXPIRE", keys.process(identity), SidekiqDefaults.processTTL),
+            RedisCommand("RPOP", keys.signals(identity)),
+            RedisCommand("ZADD", keys.nodes, now, configuration.nodeID),
+            RedisCommand("EXEC"),
+        ]
+        let replies = try redis.pipeline(commands)
+        guard let results = replies.last?.array else {
+            throw .unexpectedReply(command: "EXEC (heartbeat)", expected: "an array", got: replies.last?.kind ?? "nothing")
+        }
+        if let signal = results[results.count - 2].string { handle(signal: signal, snapshot: snapshot) }
+    }
+
+    private func handle(signal: String, snapshot: [String: WorkState.QueueSnapshot]) {
+        switch signal {
+        case "TSTP":
+            logger.info("quiet requested from Sidekiq's Web UI: no new jobs will be fetched")
+            stop.quiet()
+        case "TERM":
+            logger.info("stop requested from Sidekiq's Web UI; draining (up to \(Int(configuration.shutdownTimeout)) s)")
+            stop.stop()
+        case "TTIN":
+            for (queue, state) in snapshot.sorted(by: { $0.key < $1.key }) {
+                logger.info("work", metadata: ["queue": "\(queue)", "running": "\(state.running.count)",
+                                               "worker_pid": "\(state.workerPID.map(String.init) ?? "-")"])
+            }
+        default:
+            logger.warning("ignoring unknown process signal", metadata: ["signal": "\(signal)"])
+        }
+    }
+
+    /// Sidekiq's `info`: what the Busy page shows. `hostname` is the node id (a pod name), as operators
+    /// know it; `node_id` is our own extra, which Sidekiq ignores.
+    private func info() -> [UInt8] {
+        JSONWriter.encode([
+            "hostname": .string(configuration.nodeID), "started_at": .double(startedAt), "pid": .int(Int(getpid())),
+            "tag": "", "concurrency": .int(configuration.queues.reduce(0) { $0 + $1.concurrency }),
+            "queues": .array(configuration.queues.map { .string($0.name) }), "labels": ["verk-swift"],
+            "identity": .string(identity), "node_id": .string(configuration.nodeID),
+        ])
+    }
+
+    /// Resident memory of the supervisor and its worker processes, in KB, as Sidekiq reports `rss`.
+    private func rssKB(_ snapshot: [String: WorkState.QueueSnapshot]) -> Int {
+        let pids = [getpid()] + snapshot.values.compactMap(\.workerPID)
+        return pids.reduce(0) { $0 + Self.residentKB(pid: $1) }
+    }
+
+    static func residentKB(pid: pid_t) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
+    }
+}

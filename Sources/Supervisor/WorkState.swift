@@ -1,0 +1,30 @@
+import Foundation
+
+/// What each queue is running right now, published by the queue managers (at most every 100 ms) and read
+/// by the heartbeat for Sidekiq's Busy page. `@unchecked Sendable`: state only under `lock`.
+final class WorkState: @unchecked Sendable {
+    struct Running: Sendable {
+        let payload: [UInt8]
+        let startedAt: Double
+    }
+
+    struct QueueSnapshot: Sendable {
+        var running: [UInt64: Running] = [:]
+        var workerPID: pid_t?
+    }
+
+    private let lock = NSLock()
+    private var queues: [String: QueueSnapshot] = [:]
+
+    func publish(queue: String, _ snapshot: QueueSnapshot) {
+        lock.lock()
+        queues[queue] = snapshot
+        lock.unlock()
+    }
+
+    func snapshot() -> [String: QueueSnapshot] {
+        lock.lock()
+        defer { lock.unlock() }
+        return queues
+    }
+}
