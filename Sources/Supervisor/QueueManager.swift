@@ -14,6 +14,7 @@ final class QueueManager {
     private let keys: KeySpace
     private let inProgress: String
     private let redis: RedisConnection
+    private let fetcher: BlockingFetcher
     private let recorder: FailureRecorder
     private let restartPolicy: RestartPolicy
     private let stop: StopSignal
@@ -35,6 +36,8 @@ final class QueueManager {
     private var restarts: [Double] = []
     private var nextStartAt = 0.0
     private var failing = false
+    /// When the last worker process died, to report how long its replacement took to be ready.
+    private var lastCrashAt: Double?
     private var queueLooksEmpty = false
     private var redisErrors = 0
     /// Set after a connection failure: a fetch may have run without its reply reaching us.
@@ -42,10 +45,6 @@ final class QueueManager {
     private var drainDeadline: Double?
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
 
-    /// Seconds a BLMOVE waits when idle: short enough to notice a stop promptly.
-    static let idleBlock = 0.5
-    /// How often a partly busy queue re-checks Redis for new jobs when no result arrives meanwhile.
-    static let recheck = 0.05
     static let statsFlushInterval = 0.1
     static let helloTimeout = 10.0
 
@@ -63,6 +62,8 @@ final class QueueManager {
         self.logger = logger
         self.logger[metadataKey: "queue"] = "\(queue.name)"
         window = queue.concurrency + configuration.prefetch(for: queue)
+        fetcher = BlockingFetcher(redis: redis.configuration, source: keys.queue(queue.name), destination: inProgress,
+                                  name: "verk-fetch-\(configuration.nodeID)-\(queue.name)", logger: logger)
     }
 
     deinit { scratch.deallocate() }
@@ -71,25 +72,20 @@ final class QueueManager {
 
     /// Runs until a stop has been requested and this queue is drained.
     func run() {
+        fetcher.start()
         while true {
             let stopping = stop.isStopping
             if stopping, beginOrContinueDrain() { break }
             if !stopping, child == nil, Timestamp.now() >= nextStartAt { startChild() }
-            if canBlockForWork, !stop.isQuiet {
-                blockingFetch()
-            } else {
-                roundTrip()
-            }
+            roundTrip()
+            // An empty queue with room to spare: let the fetcher wait in Redis for the next job.
+            if freeSlots > 0 && queueLooksEmpty { fetcher.request() } else if stop.isQuiet { fetcher.cancel() }
             serviceChild(timeout: waitTimeout())
             publishWork()
         }
+        requeues += fetcher.finish()
         roundTrip()  // the last acks, requeues and stats
         logger.info("queue stopped")
-    }
-
-    /// Idle: nothing in flight or pending, so block in Redis until a job arrives.
-    private var canBlockForWork: Bool {
-        child?.state == .ready && inFlight.isEmpty && !hasPendingRedisWork && child?.hasPendingOutput == false
     }
 
     private var hasPendingRedisWork: Bool {
@@ -104,33 +100,17 @@ final class QueueManager {
     private func waitTimeout() -> Double {
         if hasPendingRedisWork { return 0 }
         if child == nil { return stop.isStopping ? 0.01 : max(0.01, min(0.5, nextStartAt - Timestamp.now())) }
-        if freeSlots > 0 { return queueLooksEmpty ? Self.recheck : 0 }
-        return 0.5
+        if freeSlots > 0 && !queueLooksEmpty { return 0 }
+        return 0.5  // woken by the child's frames, its death, or the fetcher
     }
 
     // MARK: Redis
 
-    private func blockingFetch() {
-        do {
-            let reply = try redis.blockingCommand(
-                RedisCommand("BLMOVE", keys.queue(queue.name), inProgress, "RIGHT", "LEFT", Self.idleBlock),
-                blockingSeconds: Self.idleBlock)
-            redisErrors = 0
-            if let payload = reply.bytes {
-                queueLooksEmpty = false
-                dispatch([payload])
-            } else {
-                queueLooksEmpty = true
-            }
-        } catch {
-            redisFailed(error)
-        }
-    }
-
     /// One pipeline: acks, failures, requeues, enqueues, stats, then LMOVE for each free slot.
     private func roundTrip() {
         if needsReconcile { reconcileInProgress() }
-        let free = freeSlots
+        // While the fetcher waits on an empty queue, pipelined fetches would only find nothing.
+        let free = queueLooksEmpty ? 0 : freeSlots
         guard hasPendingRedisWork || free > 0 else { return }
         let now = Timestamp.now()
         var items: [PipelineItem] = []
@@ -193,7 +173,7 @@ final class QueueManager {
             if let message = reply.errorMessage { logger.error("Redis refused a command", metadata: ["error": "\(message)"]) }
         }
         let fetched = replies[fetchStart...].compactMap(\.bytes)
-        queueLooksEmpty = fetched.count < free
+        if free > 0 { queueLooksEmpty = fetched.count < free }
         dispatch(fetched)
     }
 
@@ -260,11 +240,19 @@ final class QueueManager {
             if timeout > 0 { _ = stop.wait(timeout) }
             return
         }
-        var fds = [pollfd(fd: child.socket, events: Int16(POLLIN) | (child.hasPendingOutput ? Int16(POLLOUT) : 0), revents: 0)]
+        var fds = [pollfd(fd: child.socket, events: Int16(POLLIN) | (child.hasPendingOutput ? Int16(POLLOUT) : 0), revents: 0),
+                   pollfd(fd: fetcher.wakeFD, events: Int16(POLLIN), revents: 0)]
         if child.pidfd >= 0 { fds.append(pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0)) }
         let ms = Int32(max(0, min(timeout, 1)) * 1000)
         let n = poll(&fds, nfds_t(fds.count), ms)
         if n < 0 { return }
+        if fds[1].revents != 0 {
+            let jobs = fetcher.take()
+            if !jobs.isEmpty {
+                queueLooksEmpty = false
+                dispatch(jobs)
+            }
+        }
         if child.state == .starting, Timestamp.now() - child.startedAt > Self.helloTimeout {
             logger.error("worker process did not say hello in time; restarting it", metadata: ["pid": "\(child.pid)"])
             child.kill()
@@ -284,7 +272,7 @@ final class QueueManager {
                 if closed { childLost(); return }
             }
         }
-        if fds.count > 1, fds[1].revents != 0 { childLost(); return }
+        if fds.count > 2, fds[2].revents != 0 { childLost(); return }
         if child.hasPendingOutput, !child.flush() { childLost() }
     }
 
@@ -296,7 +284,14 @@ final class QueueManager {
                 child.kill()
                 return
             }
-            if child.state == .starting { child.state = .ready }
+            if child.state == .starting {
+                child.state = .ready
+                let now = Timestamp.now()
+                var metadata: Logger.Metadata = ["pid": "\(child.pid)", "startup_ms": "\(String(format: "%.1f", (now - child.startedAt) * 1000))"]
+                if let crash = lastCrashAt { metadata["since_crash_ms"] = "\(String(format: "%.1f", (now - crash) * 1000))" }
+                logger.info("worker process ready", metadata: metadata)
+                lastCrashAt = nil
+            }
         case .started(let seq):
             inFlight.markStarted(seq, at: Timestamp.now())
             workChanged = true
@@ -325,6 +320,7 @@ final class QueueManager {
     private func childLost() {
         guard let child else { return }
         self.child = nil
+        fetcher.cancel()
         let status = child.awaitExit()
         let taken = inFlight.takeAll()
         workChanged = true
@@ -342,7 +338,10 @@ final class QueueManager {
         logger.error("worker process died", metadata: [
             "pid": "\(child.pid)", "status": "\(status)", "running": "\(taken.running.count)", "requeued": "\(taken.notStarted.count)",
         ])
-        if !stop.isStopping { scheduleRestart() }
+        if !stop.isStopping {
+            lastCrashAt = Timestamp.now()
+            scheduleRestart()
+        }
     }
 
     private func scheduleRestart() {
@@ -366,6 +365,7 @@ final class QueueManager {
     private func beginOrContinueDrain() -> Bool {
         let now = Timestamp.now()
         if drainDeadline == nil {
+            fetcher.cancel()
             drainDeadline = (stop.requestedAt ?? now) + configuration.shutdownTimeout
             if let child, child.state != .draining {
                 if child.state == .starting {

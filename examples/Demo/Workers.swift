@@ -88,7 +88,20 @@ struct AllocWorker: Worker {
     }
 }
 
+/// `[path]`: appends the job's end-to-end latency (now − enqueued_at, in microseconds) to `path`
+/// (used by scripts/bench for latency percentiles).
+struct LatencyWorker: Worker {
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        guard let path = args.first?.stringValue, let enqueuedAt = context.enqueuedAt else { return }
+        let line = Array("\(Int((Timestamp.now() - enqueuedAt) * 1_000_000))\n".utf8)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+}
+
 let demoWorkers: [any Worker.Type] = [
     NoopWorker.self, SleepWorker.self, FailWorker.self, CrashWorker.self, HangWorker.self,
-    RecordWorker.self, EnqueueWorker.self, AllocWorker.self,
+    RecordWorker.self, EnqueueWorker.self, AllocWorker.self, LatencyWorker.self,
 ]
