@@ -61,7 +61,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VerkSharedTests",
-            dependencies: ["VerkShared", "VerkWorker", "VerkSupervisor"],
+            dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor"],
             path: "Tests/VerkSharedTests"
         ),
         .testTarget(

@@ -1,0 +1,33 @@
+// The README's worker and client examples, compiled so the README cannot drift from the API.
+import Verk
+
+enum ReadmeSnippet {
+    enum Mailer { static func send(to: String, subject: String) throws {} }
+
+    struct SendEmail: Worker {
+        struct Arguments: Codable { let to: String; let subject: String }
+        static let options = WorkerOptions(queue: "mail", retry: .limit(5))
+
+        func perform(_ args: Arguments, context: JobContext) throws {
+            try Mailer.send(to: args.to, subject: args.subject)
+            try context.enqueue(AuditLog.self, [.string("sent \(context.jid)")])
+        }
+    }
+
+    struct AuditLog: Worker {
+        static let className = "Audit::Log"
+        static func retryAt(failedAt: Double, retryCount: Int) -> Double? { failedAt + 60 }
+        func perform(_ args: [JSONValue], context: JobContext) throws { print(args, context.retryCount ?? 0) }
+    }
+
+    func readmeClientExample(ids: [Int]) throws {
+        let client = try VerkClient(url: "redis://127.0.0.1:6379/0")
+        try client.enqueue(SendEmail.self, .init(to: "ada@example.com", subject: "hi"))
+        try client.enqueue("HardJob", args: [1, "a"], queue: "default")
+        try client.schedule(Job(className: "Cleanup", args: []), in: 3600)
+        try client.enqueue(many: ids.map { Job(className: "Welcome", args: [.int($0)]) })
+        var configuration = try VerkConfiguration.load(file: nil)
+        configuration.queues = [QueueConfiguration("default", concurrency: 10), QueueConfiguration("mail", concurrency: 5)]
+        _ = [SendEmail.self, AuditLog.self] as [any Worker.Type]
+    }
+}
