@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VerkShared
 
@@ -103,5 +104,42 @@ import Testing
         } throws: { error in
             "\(error)".contains(expected) && !"\(error)".contains("hunter2")
         }
+    }
+}
+
+@Suite struct ConfigurationFileTests {
+    func write(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "verk-config-" + JobID.generate().prefix(8) + ".json"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aJSONFileSetsEveryFieldAndTheEnvironmentWins() throws {
+        let path = try write("""
+            {"redis_url": "redis://10.0.0.5:6380/2", "namespace": "app", "queues": {"default": 3, "mail": 2},
+             "node_id": "pod-1", "max_retries": 7, "dead_max_jobs": 50, "dead_timeout": 3600, "poll_interval": 0.5,
+             "shutdown_timeout": 20, "prefetch": 0, "log_level": "debug", "heartbeat_interval": 2}
+            """)
+        defer { unlink(path) }
+        var c = VerkConfiguration()
+        try c.apply(file: path)
+        #expect(c.redisURL == "redis://10.0.0.5:6380/2" && c.namespace == "app" && c.nodeID == "pod-1")
+        #expect(Set(c.queues.map { "\($0.name):\($0.concurrency)" }) == ["default:3", "mail:2"])
+        #expect(c.maxRetries == 7 && c.deadMaxJobs == 50 && c.deadTimeout == 3600 && c.pollInterval == 0.5)
+        #expect(c.shutdownTimeout == 20 && c.prefetch == 0 && c.logLevel == "debug" && c.heartbeatInterval == 2)
+        try c.apply(environment: ["VERK_NODE_ID": "pod-2"])
+        #expect(c.nodeID == "pod-2")
+        try c.validate()
+    }
+
+    @Test func badFilesAreRefusedWithThePathAndTheReason() throws {
+        let typo = try write(#"{"shutdown_timout": 3}"#)
+        defer { unlink(typo) }
+        var c = VerkConfiguration()
+        #expect { try c.apply(file: typo) } throws: { "\($0)".contains("unknown configuration field 'shutdown_timout'") }
+        let broken = try write("{\"queues\": ")
+        defer { unlink(broken) }
+        #expect { try c.apply(file: broken) } throws: { "\($0)".contains(broken) && "\($0)".contains("invalid JSON") }
+        #expect { try c.apply(file: "/nonexistent/verk.json") } throws: { "\($0)".contains("cannot read configuration file") }
     }
 }
