@@ -215,7 +215,19 @@ final class QueueManager {
             requeues += payloads
             return
         }
-        for payload in payloads { child.enqueue(.run(seq: inFlight.add(payload), payload: payload)) }
+        for payload in payloads {
+            // A payload no frame can carry would make the child reject it and be requeued forever: it can
+            // never run, so it goes to the dead set with the reason.
+            guard payload.count <= configuration.maxJobSize else {
+                failures.append((payload, JobFailure(
+                    errorClass: "Verk.PayloadTooLarge",
+                    message: "job payload of \(payload.count) bytes exceeds max_job_size (\(configuration.maxJobSize) bytes); pass a reference (a key, a URL) instead of the data",
+                    retryable: false)))
+                stats.record(failed: true)
+                continue
+            }
+            child.enqueue(.run(seq: inFlight.add(payload), payload: payload))
+        }
         if !child.flush() { childLost() }
     }
 

@@ -144,3 +144,13 @@ import Testing
         #expect(!p.decide(recentRestarts: Array(repeating: 900, count: 10), now: 1000).failing, "old restarts fall out of the period")
     }
 }
+
+@Suite struct NonRetryableFailureTests {
+    @Test func aFailureThatCannotSucceedGoesToDeadAtOnce() {
+        let failure = JobFailure(errorClass: "Verk.PayloadTooLarge", message: "too big", retryable: false)
+        #expect(RetryPolicy().outcome(for: Job(className: "A", args: []), failure: failure, fetchedFrom: "q").destination == .dead)
+        var noRetry = Job(className: "A", args: [])
+        noRetry.retry = .disabled
+        #expect(RetryPolicy().outcome(for: noRetry, failure: failure, fetchedFrom: "q").destination == .discard)
+    }
+}

@@ -48,6 +48,10 @@ public struct VerkConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// Seconds between heartbeats (Sidekiq 6.4 uses 5; the record expires after 60).
     public var heartbeatInterval: Double = 5
+    /// Largest job payload (bytes) a worker process is sent; a larger one goes to the dead set with the
+    /// reason. At most what a frame carries.
+    public var maxJobSize = VerkConfiguration.maxJobSizeLimit
+    public static let maxJobSizeLimit = Frame.maxSize - 16
 
     public init() {}
 
@@ -68,7 +72,7 @@ public struct VerkConfiguration: Sendable, Equatable {
 
     /// Reads a JSON file with any of: redis_url, namespace, queues ({"name": concurrency} or ["name:n"]),
     /// node_id, max_retries, dead_max_jobs, dead_timeout, poll_interval, shutdown_timeout, prefetch, log_level,
-    /// heartbeat_interval.
+    /// heartbeat_interval, max_job_size.
     public mutating func apply(file path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
         let root: JSONValue
@@ -103,7 +107,7 @@ public struct VerkConfiguration: Sendable, Equatable {
 
     /// Overlays `VERK_REDIS_URL`, `VERK_NAMESPACE`, `VERK_QUEUES` (`default:10,mail:5`), `VERK_NODE_ID`,
     /// `VERK_MAX_RETRIES`, `VERK_DEAD_MAX_JOBS`, `VERK_DEAD_TIMEOUT`, `VERK_POLL_INTERVAL`,
-    /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`, `VERK_HEARTBEAT_INTERVAL`.
+    /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`, `VERK_HEARTBEAT_INTERVAL`, `VERK_MAX_JOB_SIZE`.
     public mutating func apply(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         for (name, value) in environment where name.hasPrefix("VERK_") && !value.isEmpty {
             let field = name.dropFirst(5).lowercased()
@@ -113,7 +117,7 @@ public struct VerkConfiguration: Sendable, Equatable {
                     try QueueConfiguration(parsing: s.trimmingCharacters(in: .whitespaces))
                 }
             case "redis_url", "namespace", "node_id", "max_retries", "dead_max_jobs", "dead_timeout", "poll_interval",
-                 "shutdown_timeout", "prefetch", "log_level", "heartbeat_interval":
+                 "shutdown_timeout", "prefetch", "log_level", "heartbeat_interval", "max_job_size":
                 try set(field, value, source: name)
             default:
                 continue  // VERK_BIN_DIR and friends belong to other tools
@@ -141,6 +145,7 @@ public struct VerkConfiguration: Sendable, Equatable {
         case "shutdown_timeout": shutdownTimeout = try seconds()
         case "prefetch": prefetch = try int()
         case "heartbeat_interval": heartbeatInterval = try seconds()
+        case "max_job_size": maxJobSize = try int()
         case "log_level": logLevel = value.lowercased()
         default: throw .unknownField(field, source: source)
         }
@@ -171,6 +176,9 @@ public struct VerkConfiguration: Sendable, Equatable {
         guard pollInterval > 0, pollInterval <= 3600 else { throw .invalid(field: "poll_interval", value: "\(pollInterval)", reason: "must be between 0 and 3600 seconds") }
         guard heartbeatInterval > 0, heartbeatInterval <= 30 else {
             throw .invalid(field: "heartbeat_interval", value: "\(heartbeatInterval)", reason: "must be between 0 and 30 seconds (the process record expires after 60)")
+        }
+        guard (1024...Self.maxJobSizeLimit).contains(maxJobSize) else {
+            throw .invalid(field: "max_job_size", value: "\(maxJobSize)", reason: "must be between 1024 and \(Self.maxJobSizeLimit) bytes")
         }
         guard shutdownTimeout > 0 else { throw .invalid(field: "shutdown_timeout", value: "\(shutdownTimeout)", reason: "must be positive seconds") }
         if let prefetch, !(0...10_000).contains(prefetch) { throw .invalid(field: "prefetch", value: "\(prefetch)", reason: "must be between 0 and 10000") }

@@ -47,6 +47,7 @@ public struct RetryPolicy: Sendable, Equatable {
             job["error_backtrace"] = .string(Backtrace.encode(Array(failure.backtrace.prefix(lines))))
         }
         let max: Int
+        if !failure.retryable { return Outcome(job: job, destination: job.retry == .disabled || job.skipsDeadSet ? .discard : .dead) }
         switch job.retry {
         case .disabled: return Outcome(job: job, destination: .discard)
         case .limit(let n): max = n
@@ -65,10 +66,13 @@ public struct JobFailure: Sendable, Equatable {
     public var errorClass: String
     public var message: String
     public var backtrace: [String]
+    /// False when running the job again cannot succeed (it can never be delivered): it goes to dead at once.
+    public var retryable: Bool
 
-    public init(errorClass: String, message: String, backtrace: [String] = []) {
+    public init(errorClass: String, message: String, backtrace: [String] = [], retryable: Bool = true) {
         self.errorClass = errorClass
         self.message = message
         self.backtrace = backtrace
+        self.retryable = retryable
     }
 }
