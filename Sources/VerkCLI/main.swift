@@ -4,8 +4,23 @@ import Foundation
 // A write to a closed pipe (`verk … | head`) must be an error, not death by SIGPIPE.
 signal(SIGPIPE, SIG_IGN)
 
+/// `verk --redis-url URL stats` reads naturally, but the options belong to each subcommand: move global
+/// options given before the subcommand to the end, where every subcommand accepts them.
+func normalizedArguments(_ args: [String]) -> [String] {
+    var rest = args[...]
+    var globals: [String] = []
+    while let first = rest.first, first.hasPrefix("--redis-url") || first.hasPrefix("--namespace") {
+        globals.append(rest.removeFirst())
+        if !first.contains("="), let value = rest.first {
+            globals.append(value)
+            rest.removeFirst()
+        }
+    }
+    return Array(rest) + globals
+}
+
 do {
-    var command = try VerkCommand.parseAsRoot()
+    var command = try VerkCommand.parseAsRoot(normalizedArguments(Array(CommandLine.arguments.dropFirst())))
     try command.run()
 } catch {
     let code = VerkCommand.exitCode(for: error)

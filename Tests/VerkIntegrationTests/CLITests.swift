@@ -62,6 +62,7 @@ import VerkShared
         (["enqueue", "default", "X", #"{"a":1}"#], "must be a JSON array"),
         (["frobnicate"], "Unexpected argument"),
         (["stats", "--redis-url", "redis://127.0.0.1:1/0"], "cannot connect to Redis at 127.0.0.1:1"),
+        (["--redis-url", "redis://127.0.0.1:1/0", "retries", "list"], "cannot connect to Redis at 127.0.0.1:1"),
         (["stats", "--redis-url", "redis://u:hunter2@127.0.0.1:1/0"], "cannot connect"),
         (["stats", "--redis-url", "rediss://u:hunter2@127.0.0.1:1/0"], "TLS"),
         (["stats", "--redis-url", "redis://127.0.0.1:notaport/0"], "invalid port"),
@@ -74,6 +75,13 @@ import VerkShared
         #expect(lines.count == 1, "stderr: \(result.stderr)")
         #expect(result.stderr.contains(expected), "stderr: \(result.stderr)")
         #expect(!result.stderr.contains("hunter2"))
+    }
+
+    @Test func globalOptionsMayComeBeforeTheSubcommand() throws {
+        let ns = TestRedis.freshNamespace()
+        let result = try Binaries.verk(["--redis-url", TestRedis.url, "--namespace=\(ns)", "enqueue", "q", "A"], env: ["VERK_REDIS_URL": "redis://127.0.0.1:1/0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try TestRedis.connection().command("LLEN", KeySpace(namespace: ns).queue("q")).int == 1)
     }
 
     @Test func wrongPasswordIsOneClearLine() throws {

@@ -84,6 +84,45 @@ import VerkShared
         #expect(node.stop() == 0)
     }
 
+    @Test func fatalErrorInAJobIsContainedLikeASegfault() throws {
+        let ns = TestRedis.freshNamespace()
+        let node = try DemoNode(namespace: ns, queues: ["default:2"])
+        let first = try #require(node.latestPID("default"))
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        let jid = try client.enqueue(Job(className: "CrashWorker", args: ["fatalError"], queue: "default", retry: .limit(0)))
+        try eventually("the job to reach dead") { try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: jid) != nil }
+        let dead = try #require(try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: jid)?.job)
+        #expect(dead.errorClass == "Verk.ProcessCrashed")
+        #expect(dead.errorMessage?.contains("killed by signal") == true, "\(dead.errorMessage ?? "")")
+        try eventually("a replacement worker process") { node.latestPID("default") != first }
+        #expect(node.isAlive && node.stop() == 0)
+    }
+
+    /// The supervisor itself is killed: its worker processes die with it (PR_SET_PDEATHSIG), the jobs
+    /// they held stay in Redis in this node's in-progress list, and the same node id runs them at its next start.
+    @Test func killMinus9OfTheSupervisorLosesNoJobAndTheSameNodeRecoversThem() throws {
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["default:3"], nodeID: "pod-kill")
+        let child = try #require(node.latestPID("default"))
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        try client.enqueue(many: (0..<3).map { _ in Job(className: "HangWorker", args: []) })
+        let conn = try TestRedis.connection()
+        let inProgress = keys.inProgress(queue: "default", node: "pod-kill")
+        try eventually("the three jobs to be in progress") { try conn.command("LLEN", inProgress).int == 3 }
+        node.process.signal(SIGKILL)
+        node.process.wait()
+        try eventually("the worker process to die with its supervisor") { kill(child, 0) != 0 }
+        #expect(try conn.command("LLEN", inProgress).int == 3, "the jobs are still in Redis")
+        let again = try DemoNode(namespace: ns, queues: ["default:3"], nodeID: "pod-kill", shutdownTimeout: 1)
+        try eventually("the restarted node to take its jobs back") { try conn.command("LLEN", inProgress).int == 3 && again.process.stderr.contains("recovered in-progress jobs") }
+        #expect(again.process.stderr.contains("count=3"))
+        #expect(again.stop() == 0)
+        #expect(try conn.command("LLEN", keys.queue("default")).int == 3, "unfinished at shutdown: back in the queue")
+    }
+
     @Test func poisonJobEndsInDeadWhileTheQueueKeepsServing() throws {
         let ns = TestRedis.freshNamespace()
         let file = RecordFile()

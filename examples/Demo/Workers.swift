@@ -24,9 +24,11 @@ struct FailWorker: Worker {
 
 /// Kills its own process with SIGSEGV, by a real invalid memory access (a `kill(getpid(), SIGSEGV)` is
 /// caught by Swift's crash backtracer, which then returns). Only this queue's worker process dies.
+/// `["fatalError"]` crashes through Swift's `fatalError` instead.
 struct CrashWorker: Worker {
     static func retryAt(failedAt: Double, retryCount: Int) -> Double? { failedAt + Double(retryCount) }
     func perform(_ args: [JSONValue], context: JobContext) throws {
+        if args.first == "fatalError" { fatalError("CrashWorker called fatalError on purpose") }
         let invalid = UnsafeMutablePointer<Int>(bitPattern: 16)
         invalid?.pointee = 1
         raise(SIGKILL)  // unreachable unless address 16 is mapped
