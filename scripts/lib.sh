@@ -32,7 +32,7 @@ start_redis() {
     REDIS_DIR=$(mktemp -d /tmp/verk-redis.XXXXXX)
     local attempt port
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        port=$((20000 + RANDOM % 20000))
+        port=$((20000 + RANDOM % 12000))  # below the ephemeral range (32768+)
         redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_DIR" \
             --daemonize no --loglevel warning >"$REDIS_DIR/redis.log" 2>&1 &
         REDIS_PID=$!

@@ -11,6 +11,9 @@ final class BlockingFetcher: @unchecked Sendable {
     private let condition = NSCondition()
     private var wanted = false
     private var finished = false
+    /// True while a BLMOVE is under way: it may still move a job into the in-progress list.
+    private var blocking = false
+    private var lostConnection = false
     private var delivered: [[UInt8]] = []
     private let done = DispatchSemaphore(value: 0)
     private let wakeRead: Int32
@@ -89,6 +92,26 @@ final class BlockingFetcher: @unchecked Sendable {
         return jobs
     }
 
+    /// Stops asking, waits out a BLMOVE under way (at most one block), and returns what was fetched: after
+    /// this, until the next `request`, the fetcher cannot touch the in-progress list.
+    func quiesce() -> [[UInt8]] {
+        condition.lock()
+        wanted = false
+        while blocking { condition.wait() }
+        condition.unlock()
+        return take()
+    }
+
+    /// True (once) if the fetcher's connection failed since the last call: a BLMOVE reply may be lost.
+    func takeLostConnection() -> Bool {
+        condition.lock()
+        defer {
+            lostConnection = false
+            condition.unlock()
+        }
+        return lostConnection
+    }
+
     /// Stops the thread (within one BLMOVE timeout) and returns anything it fetched meanwhile.
     func finish() -> [[UInt8]] {
         condition.lock()
@@ -107,27 +130,38 @@ final class BlockingFetcher: @unchecked Sendable {
             condition.lock()
             while !wanted && !finished { condition.wait() }
             let stop = finished
+            blocking = !stop
             condition.unlock()
             if stop { return }
+            var payload: [UInt8]?
+            var failed = false
             do {
-                if connection == nil { connection = try RedisConnection(configuration: redisConfiguration, name: name, logger: logger) }
-                let reply = try connection!.blockingCommand(
-                    RedisCommand("BLMOVE", source, destination, "RIGHT", "LEFT", Self.block), blockingSeconds: Self.block)
+                let conn = try connection ?? RedisConnection(configuration: redisConfiguration, name: name, logger: logger)
+                connection = conn
+                payload = try conn.blockingCommand(
+                    RedisCommand("BLMOVE", source, destination, "RIGHT", "LEFT", Self.block), blockingSeconds: Self.block).bytes
                 failures = 0
-                guard let payload = reply.bytes else { continue }
-                condition.lock()
+            } catch {
+                // The queue manager logs outages; here just note it (a lost BLMOVE reply leaves the job in the
+                // in-progress list, which the manager then reconciles) and back off.
+                failed = true
+                failures += 1
+            }
+            condition.lock()
+            blocking = false
+            if let payload {
                 delivered.append(payload)
                 wanted = false
-                condition.unlock()
+            }
+            if failed {
+                lostConnection = true
+                _ = condition.wait(until: Date().addingTimeInterval(min(1, 0.05 * Double(failures))))
+            }
+            condition.broadcast()
+            condition.unlock()
+            if payload != nil {
                 var one: UInt8 = 1
                 _ = write(wakeWrite, &one, 1)
-            } catch {
-                // The queue manager logs outages; here just back off. A lost BLMOVE reply leaves the job in
-                // the in-progress list, where the manager's reconciliation finds it.
-                failures += 1
-                condition.lock()
-                _ = condition.wait(until: Date().addingTimeInterval(min(1, 0.05 * Double(failures))))
-                condition.unlock()
             }
         }
     }

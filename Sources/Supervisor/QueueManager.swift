@@ -108,6 +108,7 @@ final class QueueManager {
 
     /// One pipeline: acks, failures, requeues, enqueues, stats, then LMOVE for each free slot.
     private func roundTrip() {
+        if fetcher.takeLostConnection() { needsReconcile = true }
         if needsReconcile { reconcileInProgress() }
         // While the fetcher waits on an empty queue, pipelined fetches would only find nothing.
         let free = queueLooksEmpty ? 0 : freeSlots
@@ -177,10 +178,15 @@ final class QueueManager {
         dispatch(fetched)
     }
 
-    /// After a lost connection, a job may sit in our in-progress list with its LMOVE reply lost. Only this
-    /// manager writes that list, so whatever is there and not in flight or pending here goes back to the
-    /// queue (exact bytes, counted, so identical payloads are matched one for one).
+    /// After a lost connection, a job may sit in our in-progress list with its (B)LMOVE reply lost. Only this
+    /// manager and its fetcher write that list; with the fetcher quiesced, whatever is there and not in
+    /// flight or pending here goes back to the queue (exact bytes, counted one for one).
     private func reconcileInProgress() {
+        let handedOver = fetcher.quiesce()
+        if !handedOver.isEmpty {
+            queueLooksEmpty = false
+            dispatch(handedOver)
+        }
         do {
             let listed = (try redis.command("LRANGE", inProgress, 0, -1).array ?? []).compactMap(\.bytes)
             var known: [[UInt8]: Int] = [:]

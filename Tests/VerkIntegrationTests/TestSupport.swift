@@ -167,7 +167,7 @@ enum Sidekiq {
 
 /// A private redis-server this test starts, restarts and stops (for reconnect and ACL tests).
 final class PrivateRedis {
-    let port: Int
+    private(set) var port: Int
     let dir: String
     let extraArgs: [String]
     private var process: Spawned?
@@ -177,15 +177,27 @@ final class PrivateRedis {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         self.extraArgs = extraArgs
         port = try PrivateRedis.freePort()
-        try start()
+        // Another process can take a free port between our check and redis-server's bind: try another.
+        for attempt in 1...5 {
+            do {
+                try start()
+                return
+            } catch TestFailure.process(let why) where why.contains("exited") && attempt < 5 {
+                port = try PrivateRedis.freePort()
+            }
+        }
     }
 
     var url: String { "redis://127.0.0.1:\(port)/0" }
 
     func start() throws {
-        process = try Spawned("/usr/bin/redis-server", ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "",
-                                                        "--appendonly", "no", "--dir", dir, "--loglevel", "warning"] + extraArgs)
-        try eventually(timeout: 10, "private redis-server on \(port) to accept connections") { PrivateRedis.accepts(port: port) }
+        let p = try Spawned("/usr/bin/redis-server", ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "",
+                                                      "--appendonly", "no", "--dir", dir, "--loglevel", "warning"] + extraArgs)
+        process = p
+        try eventually(timeout: 10, "private redis-server on \(port) to accept connections") {
+            if p.hasExited { throw TestFailure.process("redis-server on \(port) exited: \(p.stdout) \(p.stderr)") }
+            return PrivateRedis.accepts(port: port)
+        }
     }
 
     func stop() {
@@ -212,19 +224,22 @@ final class PrivateRedis {
         }
     }
 
-    /// Binds port 0 and reads back what the kernel chose.
+    /// A port that is free now, below the kernel's ephemeral range (32768+), so outgoing connections
+    /// cannot take it before redis-server binds it.
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<32_000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let ok = withUnsafeMutablePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            if ok { return port }
         }
-        guard ok else { throw TestFailure.process("no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        throw TestFailure.process("no free port in 20000..<32000")
     }
 }
