@@ -75,12 +75,6 @@ final class BlockingFetcher: @unchecked Sendable {
         condition.unlock()
     }
 
-    var isRequested: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return wanted
-    }
-
     /// Jobs handed over since the last call.
     func take() -> [[UInt8]] {
         var buf = [UInt8](repeating: 0, count: 64)

@@ -14,7 +14,6 @@ struct InFlightJobs {
 
     var count: Int { entries.count }
     var isEmpty: Bool { entries.isEmpty }
-    var runningCount: Int { entries.values.filter { $0.startedAt != nil }.count }
 
     mutating func add(_ payload: [UInt8]) -> UInt64 {
         let seq = nextSeq
