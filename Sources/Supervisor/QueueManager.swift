@@ -274,7 +274,7 @@ final class QueueManager {
         if child.state == .starting, Timestamp.now() - child.startedAt > Self.helloTimeout {
             logger.error("worker process did not say hello in time; restarting it", metadata: ["pid": "\(child.pid)"])
             child.kill()
-            childLost()
+            childLost(reason: "did not start within \(Int(Self.helloTimeout)) s and was stopped")
             return
         }
         if fds[0].revents & Int16(POLLOUT) != 0, !child.flush() { childLost(); return }
@@ -283,7 +283,7 @@ final class QueueManager {
             case .protocolError(let error):
                 logger.error("bad frame from worker process; restarting it", metadata: ["pid": "\(child.pid)", "error": "\(error)"])
                 child.kill()
-                childLost()
+                childLost(reason: "sent an invalid frame (\(error)) and was stopped")
                 return
             case .frames(let frames, let closed):
                 for frame in frames { handle(frame, from: child) }
@@ -334,8 +334,9 @@ final class QueueManager {
     }
 
     /// The child is gone (crash, kill, closed socket). Jobs it was running fail as a crash; jobs it had not
-    /// started go back to the queue; a restart is scheduled unless the node is stopping.
-    private func childLost() {
+    /// started go back to the queue; a restart is scheduled unless the node is stopping. `reason` says why
+    /// the supervisor stopped it, when it did.
+    private func childLost(reason: String? = nil) {
         guard let child else { return }
         self.child = nil
         fetcher.cancel()
@@ -348,7 +349,7 @@ final class QueueManager {
             logger.info("worker process drained and exited", metadata: ["pid": "\(child.pid)"])
             return
         }
-        let message = "worker process for queue '\(queue.name)' (pid \(child.pid)) \(status) while running this job"
+        let message = "worker process for queue '\(queue.name)' (pid \(child.pid)) \(reason ?? status.description) while running this job"
         for payload in taken.running {
             failures.append((payload, JobFailure(errorClass: "Verk.ProcessCrashed", message: message)))
             stats.record(failed: true)

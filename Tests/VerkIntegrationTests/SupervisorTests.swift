@@ -98,6 +98,20 @@ import VerkShared
         #expect(node.isAlive && node.stop() == 0)
     }
 
+    @Test func aWorkerProcessSendingAnInvalidFrameIsReplacedAndTheSupervisorCarriesOn() throws {
+        let ns = TestRedis.freshNamespace()
+        let node = try DemoNode(namespace: ns, queues: ["default:2"])
+        let first = try #require(node.latestPID("default"))
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        let jid = try client.enqueue(Job(className: "CrashWorker", args: ["garbage"], queue: "default", retry: .limit(0)))
+        try eventually("the job to reach dead") { try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: jid) != nil }
+        let dead = try #require(try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: jid)?.job)
+        #expect(dead.errorClass == "Verk.ProcessCrashed")
+        #expect(dead.errorMessage?.contains("sent an invalid frame") == true, "\(dead.errorMessage ?? "")")
+        try eventually("a replacement worker process") { node.latestPID("default") != first }
+        #expect(node.isAlive && node.stop() == 0)
+    }
+
     /// The supervisor itself is killed: its worker processes die with it (PR_SET_PDEATHSIG), the jobs
     /// they held stay in Redis in this node's in-progress list, and the same node id runs them at its next start.
     @Test func killMinus9OfTheSupervisorLosesNoJobAndTheSameNodeRecoversThem() throws {

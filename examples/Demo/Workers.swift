@@ -24,11 +24,17 @@ struct FailWorker: Worker {
 
 /// Kills its own process with SIGSEGV, by a real invalid memory access (a `kill(getpid(), SIGSEGV)` is
 /// caught by Swift's crash backtracer, which then returns). Only this queue's worker process dies.
-/// `["fatalError"]` crashes through Swift's `fatalError` instead.
+/// `["fatalError"]` crashes through Swift's `fatalError` instead; `["garbage"]` writes an invalid frame to
+/// the supervisor's socket (fd 3), which must stop and replace the process, never crash itself.
 struct CrashWorker: Worker {
     static func retryAt(failedAt: Double, retryCount: Int) -> Double? { failedAt + Double(retryCount) }
     func perform(_ args: [JSONValue], context: JobContext) throws {
         if args.first == "fatalError" { fatalError("CrashWorker called fatalError on purpose") }
+        if args.first == "garbage" {
+            let bad: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0x42]
+            _ = bad.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+            while true { sleep(3600) }
+        }
         let invalid = UnsafeMutablePointer<Int>(bitPattern: 16)
         invalid?.pointee = 1
         raise(SIGKILL)  // unreachable unless address 16 is mapped
