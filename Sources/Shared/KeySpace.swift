@@ -50,7 +50,7 @@ public enum SidekiqDefaults {
     /// Daily stat keys expire after five years, re-applied at each flush.
     public static let dailyStatTTL = 157_680_000
     public static let maxRetries = 25
-    public static let deadMaxJobs = 10_000
+    public static let maxDeadJobs = 10_000
     /// 180 days.
     public static let deadTimeout: Double = 15_552_000
     public static let shutdownTimeout: Double = 25

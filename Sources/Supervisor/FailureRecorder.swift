@@ -30,6 +30,6 @@ struct FailureRecorder {
 
     private func deadCall(payload: [UInt8], rewritten: [UInt8]? = nil, now: Double) -> ScriptCall {
         ScriptCall(Scripts.failJob, keys: [inProgress, keys.dead],
-                   args: [payload, rewritten ?? payload, now, "dead", now - policy.deadTimeout, policy.deadMaxJobs])
+                   args: [payload, rewritten ?? payload, now, "dead", now - policy.deadTimeout, policy.maxDeadJobs])
     }
 }

@@ -117,7 +117,7 @@ import Testing
     @Test func aJSONFileSetsEveryFieldAndTheEnvironmentWins() throws {
         let path = try write("""
             {"redis_url": "redis://10.0.0.5:6380/2", "namespace": "app", "queues": {"default": 3, "mail": 2},
-             "node_id": "pod-1", "max_retries": 7, "dead_max_jobs": 50, "dead_timeout": 3600, "poll_interval": 0.5,
+             "node_id": "pod-1", "max_retries": 7, "max_dead_jobs": 50, "dead_timeout": 3600, "poll_interval": 0.5,
              "shutdown_timeout": 20, "prefetch": 0, "log_level": "debug", "heartbeat_interval": 2}
             """)
         defer { unlink(path) }
@@ -125,7 +125,7 @@ import Testing
         try c.apply(file: path)
         #expect(c.redisURL == "redis://10.0.0.5:6380/2" && c.namespace == "app" && c.nodeID == "pod-1")
         #expect(Set(c.queues.map { "\($0.name):\($0.concurrency)" }) == ["default:3", "mail:2"])
-        #expect(c.maxRetries == 7 && c.deadMaxJobs == 50 && c.deadTimeout == 3600 && c.pollInterval == 0.5)
+        #expect(c.maxRetries == 7 && c.maxDeadJobs == 50 && c.deadTimeout == 3600 && c.pollInterval == 0.5)
         #expect(c.shutdownTimeout == 20 && c.prefetch == 0 && c.logLevel == "debug" && c.heartbeatInterval == 2)
         try c.apply(environment: ["VERK_NODE_ID": "pod-2"])
         #expect(c.nodeID == "pod-2")

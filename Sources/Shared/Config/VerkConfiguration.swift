@@ -36,7 +36,7 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// Stable identity of this node (a StatefulSet pod name); its in-progress lists are named after it.
     public var nodeID: String = VerkConfiguration.defaultNodeID()
     public var maxRetries = SidekiqDefaults.maxRetries
-    public var deadMaxJobs = SidekiqDefaults.deadMaxJobs
+    public var maxDeadJobs = SidekiqDefaults.maxDeadJobs
     public var deadTimeout = SidekiqDefaults.deadTimeout
     /// Average seconds between polls of `schedule` and `retry` (each poll is jittered ±50%).
     public var pollInterval: Double = 1
@@ -66,12 +66,12 @@ public struct VerkConfiguration: Sendable, Equatable {
         return ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
     }
 
-    public var retryPolicy: RetryPolicy { RetryPolicy(maxRetries: maxRetries, deadMaxJobs: deadMaxJobs, deadTimeout: deadTimeout) }
+    public var retryPolicy: RetryPolicy { RetryPolicy(maxRetries: maxRetries, maxDeadJobs: maxDeadJobs, deadTimeout: deadTimeout) }
 
     public func prefetch(for queue: QueueConfiguration) -> Int { prefetch ?? queue.concurrency }
 
     /// Reads a JSON file with any of: redis_url, namespace, queues ({"name": concurrency} or ["name:n"]),
-    /// node_id, max_retries, dead_max_jobs, dead_timeout, poll_interval, shutdown_timeout, prefetch, log_level,
+    /// node_id, max_retries, max_dead_jobs, dead_timeout, poll_interval, shutdown_timeout, prefetch, log_level,
     /// heartbeat_interval, max_job_size.
     public mutating func apply(file path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
@@ -106,7 +106,7 @@ public struct VerkConfiguration: Sendable, Equatable {
     }
 
     /// Overlays `VERK_REDIS_URL`, `VERK_NAMESPACE`, `VERK_QUEUES` (`default:10,mail:5`), `VERK_NODE_ID`,
-    /// `VERK_MAX_RETRIES`, `VERK_DEAD_MAX_JOBS`, `VERK_DEAD_TIMEOUT`, `VERK_POLL_INTERVAL`,
+    /// `VERK_MAX_RETRIES`, `VERK_MAX_DEAD_JOBS`, `VERK_DEAD_TIMEOUT`, `VERK_POLL_INTERVAL`,
     /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`, `VERK_HEARTBEAT_INTERVAL`, `VERK_MAX_JOB_SIZE`.
     public mutating func apply(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         for (name, value) in environment where name.hasPrefix("VERK_") && !value.isEmpty {
@@ -116,7 +116,7 @@ public struct VerkConfiguration: Sendable, Equatable {
                 queues = try value.split(separator: ",").map { s throws(ConfigurationError) in
                     try QueueConfiguration(parsing: s.trimmingCharacters(in: .whitespaces))
                 }
-            case "redis_url", "namespace", "node_id", "max_retries", "dead_max_jobs", "dead_timeout", "poll_interval",
+            case "redis_url", "namespace", "node_id", "max_retries", "max_dead_jobs", "dead_max_jobs", "dead_timeout", "poll_interval",
                  "shutdown_timeout", "prefetch", "log_level", "heartbeat_interval", "max_job_size":
                 try set(field, value, source: name)
             default:
@@ -139,7 +139,7 @@ public struct VerkConfiguration: Sendable, Equatable {
         case "namespace": namespace = value
         case "node_id": nodeID = value
         case "max_retries": maxRetries = try int()
-        case "dead_max_jobs": deadMaxJobs = try int()
+        case "max_dead_jobs", "dead_max_jobs": maxDeadJobs = try int()  // Verk's name, and Exq's
         case "dead_timeout": deadTimeout = try seconds()
         case "poll_interval": pollInterval = try seconds()
         case "shutdown_timeout": shutdownTimeout = try seconds()
@@ -171,7 +171,7 @@ public struct VerkConfiguration: Sendable, Equatable {
             throw .invalid(field: "node_id", value: nodeID, reason: "must be non-empty with no spaces")
         }
         guard maxRetries >= 0 else { throw .invalid(field: "max_retries", value: "\(maxRetries)", reason: "must be 0 or more") }
-        guard deadMaxJobs >= 1 else { throw .invalid(field: "dead_max_jobs", value: "\(deadMaxJobs)", reason: "must be at least 1") }
+        guard maxDeadJobs >= 1 else { throw .invalid(field: "max_dead_jobs", value: "\(maxDeadJobs)", reason: "must be at least 1") }
         guard deadTimeout > 0 else { throw .invalid(field: "dead_timeout", value: "\(deadTimeout)", reason: "must be positive seconds") }
         guard pollInterval > 0, pollInterval <= 3600 else { throw .invalid(field: "poll_interval", value: "\(pollInterval)", reason: "must be between 0 and 3600 seconds") }
         guard heartbeatInterval > 0, heartbeatInterval <= 30 else {

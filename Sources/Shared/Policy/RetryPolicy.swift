@@ -2,13 +2,13 @@
 public struct RetryPolicy: Sendable, Equatable {
     /// Used when the job's `retry` is `true` (or unrecognised).
     public var maxRetries: Int
-    public var deadMaxJobs: Int
+    public var maxDeadJobs: Int
     public var deadTimeout: Double
 
-    public init(maxRetries: Int = SidekiqDefaults.maxRetries, deadMaxJobs: Int = SidekiqDefaults.deadMaxJobs,
+    public init(maxRetries: Int = SidekiqDefaults.maxRetries, maxDeadJobs: Int = SidekiqDefaults.maxDeadJobs,
                 deadTimeout: Double = SidekiqDefaults.deadTimeout) {
         self.maxRetries = maxRetries
-        self.deadMaxJobs = deadMaxJobs
+        self.maxDeadJobs = maxDeadJobs
         self.deadTimeout = deadTimeout
     }
 
