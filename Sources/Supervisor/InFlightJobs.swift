@@ -7,6 +7,9 @@ struct InFlightJobs {
     struct Entry {
         let payload: [UInt8]
         var startedAt: Double?
+        /// When a hard timeout expires (nil: none).
+        var deadline: Double?
+        var timeout: Double = 0
     }
 
     private(set) var entries: [UInt64: Entry] = [:]
@@ -22,15 +25,27 @@ struct InFlightJobs {
         return seq
     }
 
-    mutating func markStarted(_ seq: UInt64, at time: Double) { entries[seq]?.startedAt = time }
+    mutating func markStarted(_ seq: UInt64, at time: Double, timeout: Double) {
+        entries[seq]?.startedAt = time
+        if timeout > 0 {
+            entries[seq]?.deadline = time + timeout
+            entries[seq]?.timeout = timeout
+        }
+    }
+
+    /// The earliest hard-timeout deadline of a running job.
+    var nextDeadline: Double? { entries.values.compactMap(\.deadline).min() }
+
+    /// Running jobs whose hard timeout has expired.
+    func overdue(at now: Double) -> [UInt64] { entries.filter { ($0.value.deadline ?? .infinity) <= now }.map(\.key) }
 
     mutating func remove(_ seq: UInt64) -> Entry? { entries.removeValue(forKey: seq) }
 
     /// Empties the table, split into jobs that were running and jobs never started.
-    mutating func takeAll() -> (running: [[UInt8]], notStarted: [[UInt8]]) {
-        var running: [[UInt8]] = [], notStarted: [[UInt8]] = []
-        for (_, e) in entries.sorted(by: { $0.key < $1.key }) {
-            if e.startedAt != nil { running.append(e.payload) } else { notStarted.append(e.payload) }
+    mutating func takeAll() -> (running: [(seq: UInt64, entry: Entry)], notStarted: [[UInt8]]) {
+        var running: [(UInt64, Entry)] = [], notStarted: [[UInt8]] = []
+        for (seq, e) in entries.sorted(by: { $0.key < $1.key }) {
+            if e.startedAt != nil { running.append((seq, e)) } else { notStarted.append(e.payload) }
         }
         entries.removeAll()
         return (running, notStarted)

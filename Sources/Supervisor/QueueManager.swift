@@ -81,6 +81,7 @@ final class QueueManager {
             // An empty queue with room to spare: let the fetcher wait in Redis for the next job.
             if freeSlots > 0 && queueLooksEmpty { fetcher.request() } else if stop.isQuiet { fetcher.cancel() }
             serviceChild(timeout: waitTimeout())
+            enforceTimeouts()
             publishWork()
         }
         requeues += fetcher.finish()
@@ -101,7 +102,17 @@ final class QueueManager {
         if hasPendingRedisWork { return 0 }
         if child == nil { return stop.isStopping ? 0.01 : max(0.01, min(0.5, nextStartAt - Timestamp.now())) }
         if freeSlots > 0 && !queueLooksEmpty { return 0 }
-        return 0.5  // woken by the child's frames, its death, or the fetcher
+        // Woken by the child's frames, its death, or the fetcher; at the latest when a job's timeout expires.
+        return max(0, min(0.5, (inFlight.nextDeadline ?? .infinity) - Timestamp.now()))
+    }
+
+    /// A job past its hard timeout: threads cannot be cancelled safely, so its worker process is stopped.
+    private func enforceTimeouts() {
+        guard let child, inFlight.nextDeadline.map({ $0 <= Timestamp.now() }) == true else { return }
+        let overdue = Set(inFlight.overdue(at: Timestamp.now()))
+        logger.warning("job exceeded its timeout; stopping its worker process", metadata: ["pid": "\(child.pid)", "jobs": "\(overdue.count)"])
+        child.kill()
+        childLost(reason: "was stopped because another job in it exceeded its timeout", timedOut: overdue)
     }
 
     // MARK: Redis
@@ -310,8 +321,8 @@ final class QueueManager {
                 logger.info("worker process ready", metadata: metadata)
                 lastCrashAt = nil
             }
-        case .started(let seq):
-            inFlight.markStarted(seq, at: Timestamp.now())
+        case .started(let seq, let timeout):
+            inFlight.markStarted(seq, at: Timestamp.now(), timeout: timeout)
             workChanged = true
         case .done(let seq, _):
             guard let entry = inFlight.remove(seq) else { return }
@@ -336,7 +347,7 @@ final class QueueManager {
     /// The child is gone (crash, kill, closed socket). Jobs it was running fail as a crash; jobs it had not
     /// started go back to the queue; a restart is scheduled unless the node is stopping. `reason` says why
     /// the supervisor stopped it, when it did.
-    private func childLost(reason: String? = nil) {
+    private func childLost(reason: String? = nil, timedOut: Set<UInt64> = []) {
         guard let child else { return }
         self.child = nil
         fetcher.cancel()
@@ -350,8 +361,13 @@ final class QueueManager {
             return
         }
         let message = "worker process for queue '\(queue.name)' (pid \(child.pid)) \(reason ?? status.description) while running this job"
-        for payload in taken.running {
-            failures.append((payload, JobFailure(errorClass: "Verk.ProcessCrashed", message: message)))
+        for (seq, entry) in taken.running {
+            if timedOut.contains(seq) {
+                failures.append((entry.payload, JobFailure(errorClass: "Verk.Timeout", message:
+                    "job exceeded its \(entry.timeout) s timeout; its worker process (pid \(child.pid)) was stopped")))
+            } else {
+                failures.append((entry.payload, JobFailure(errorClass: "Verk.ProcessCrashed", message: message)))
+            }
             stats.record(failed: true)
         }
         logger.error("worker process died", metadata: [
@@ -405,7 +421,7 @@ final class QueueManager {
             self.child = nil
             child.kill()
             let taken = inFlight.takeAll()
-            requeues += taken.running + taken.notStarted
+            requeues += taken.running.map(\.entry.payload) + taken.notStarted
         }
         if child == nil && inFlight.isEmpty {
             roundTrip()

@@ -13,13 +13,10 @@ final class JobPool: @unchecked Sendable {
     private var running = 0
     private var draining = false
     private let execute: Execute
-    private let onStart: @Sendable (UInt64) -> Void
     private let onIdleWhileDraining: @Sendable () -> Void
 
-    init(concurrency: Int, onStart: @escaping @Sendable (UInt64) -> Void, execute: @escaping Execute,
-         onIdleWhileDraining: @escaping @Sendable () -> Void) {
+    init(concurrency: Int, execute: @escaping Execute, onIdleWhileDraining: @escaping @Sendable () -> Void) {
         self.execute = execute
-        self.onStart = onStart
         self.onIdleWhileDraining = onIdleWhileDraining
         for i in 0..<concurrency {
             let thread = Thread { [self] in workLoop() }
@@ -64,7 +61,6 @@ final class JobPool: @unchecked Sendable {
             running += 1
             condition.unlock()
 
-            onStart(item.seq)
             execute(item.seq, item.payload)
 
             condition.lock()

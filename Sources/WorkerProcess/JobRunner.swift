@@ -12,14 +12,18 @@ struct JobRunner: Sendable {
         case failed(JobFailure)
     }
 
-    func run(_ payload: [UInt8]) -> Result {
+    /// Runs a payload; `started` is called once, before the job's code, with its hard timeout (0: none).
+    func run(_ payload: [UInt8], started: (Double) -> Void = { _ in }) -> Result {
         let job: Job
         do {
             job = try Job(parsing: payload)
         } catch {
+            started(0)
             return .failed(JobFailure(errorClass: JobExecutionError.invalidPayload("").errorClass, message: "cannot run job: \(error)"))
         }
-        guard let entry = registry.entry(job.className) else {
+        let entry = registry.entry(job.className)
+        started(job["timeout"]?.doubleValue ?? entry?.options.timeout ?? 0)
+        guard let entry else {
             let e = JobExecutionError.unknownWorker(className: job.className, queue: queue, registered: registry.classNames)
             return .failed(JobFailure(errorClass: e.errorClass, message: e.description))
         }

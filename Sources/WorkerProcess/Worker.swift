@@ -40,10 +40,14 @@ public struct WorkerOptions: Sendable, Equatable {
     public var retry: RetrySetting
     /// Sidekiq's `backtrace` option: lines of the error backtrace to keep (nil: none).
     public var backtrace: Int?
+    /// Hard timeout in seconds: a job still running after it has its worker process stopped (threads
+    /// cannot be cancelled safely) and fails with `Verk.Timeout`. A job's own `timeout` field overrides it.
+    public var timeout: Double?
 
-    public init(queue: String = "default", retry: RetrySetting = .enabled, backtrace: Int? = nil) {
+    public init(queue: String = "default", retry: RetrySetting = .enabled, backtrace: Int? = nil, timeout: Double? = nil) {
         self.queue = queue
         self.retry = retry
         self.backtrace = backtrace
+        self.timeout = timeout
     }
 }

@@ -43,9 +43,9 @@ public enum WorkerProcessMain {
         outbox.send(.hello(version: Frame.protocolVersion, pid: getpid()))
         let enqueuer = ParentEnqueuer(outbox: outbox)
         let runner = JobRunner(registry: registry, queue: queue, enqueuer: enqueuer)
-        let pool = JobPool(concurrency: concurrency, onStart: { outbox.send(.started(seq: $0)) }, execute: { seq, payload in
+        let pool = JobPool(concurrency: concurrency, execute: { seq, payload in
             let start = DispatchTime.now().uptimeNanoseconds
-            let result = runner.run(payload)
+            let result = runner.run(payload) { timeout in outbox.send(.started(seq: seq, timeout: timeout)) }
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
             switch result {
             case .done: outbox.send(.done(seq: seq, micros: micros))

@@ -112,6 +112,32 @@ import VerkShared
         #expect(node.isAlive && node.stop() == 0)
     }
 
+    @Test func aJobPastItsHardTimeoutFailsAsTimeoutAndItsProcessIsReplaced() throws {
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["default:2"])
+        let first = try #require(node.latestPID("default"))
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        var hang = Job(className: "HangWorker", args: [], queue: "default", retry: .limit(0))
+        hang["timeout"] = 0.5
+        let hangJID = try client.enqueue(hang)
+        let neighbour = try client.enqueue(Job(className: "SleepWorker", args: [5000], queue: "default", retry: .limit(0)))
+        try eventually("both jobs to be settled in dead") { try TestRedis.connection().command("ZCARD", keys.dead).int == 2 }
+        let dead = JobSet(.dead, keys: keys)
+        let conn = try TestRedis.connection()
+        let timedOut = try #require(try dead.find(conn, jid: hangJID)?.job)
+        #expect(timedOut.errorClass == "Verk.Timeout" && timedOut.errorMessage?.contains("0.5 s timeout") == true)
+        let collateral = try #require(try dead.find(conn, jid: neighbour)?.job)
+        #expect(collateral.errorClass == "Verk.ProcessCrashed")
+        #expect(collateral.errorMessage?.contains("another job in it exceeded its timeout") == true)
+        try eventually("a replacement worker process") { node.latestPID("default") != first }
+        let after = try enqueueRecords(client, file: file, count: 5, queue: "default")
+        try eventually("the queue to keep serving") { Set(file.counts().keys) == Set(after) }
+        #expect(node.stop() == 0)
+    }
+
     /// The supervisor itself is killed: its worker processes die with it (PR_SET_PDEATHSIG), the jobs
     /// they held stay in Redis in this node's in-progress list, and the same node id runs them at its next start.
     @Test func killMinus9OfTheSupervisorLosesNoJobAndTheSameNodeRecoversThem() throws {

@@ -6,7 +6,7 @@ import Testing
     static let samples: [Frame] = [
         .hello(version: Frame.protocolVersion, pid: 4242),
         .run(seq: 7, payload: Array(#"{"class":"A","args":[]}"#.utf8)),
-        .started(seq: 7),
+        .started(seq: 7, timeout: 2.5),
         .done(seq: 7, micros: 1234),
         .failed(seq: 8, micros: 99, errorClass: "E", message: "bööm", backtrace: ["a", "b"]),
         .enqueue(request: 3, at: 1_763_884_800.25, payload: [1, 2, 3]),

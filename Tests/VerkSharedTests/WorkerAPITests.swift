@@ -10,6 +10,11 @@ struct SendEmail: Worker {
     func perform(_ args: Arguments, context: JobContext) throws { SendEmail.seen.append(args) }
 }
 
+struct Slow: Worker {
+    static let options = WorkerOptions(timeout: 30)
+    func perform(_ args: [JSONValue], context: JobContext) throws {}
+}
+
 struct Sum: Worker {
     static let className = "Billing::Sum"
     nonisolated(unsafe) static var total = 0
@@ -25,7 +30,7 @@ final class RecordingEnqueuer: JobEnqueuer, @unchecked Sendable {
 @Suite(.serialized) struct WorkerAPITests {
     let registry: WorkerRegistry
 
-    init() throws { registry = try WorkerRegistry([SendEmail.self, Sum.self]) }
+    init() throws { registry = try WorkerRegistry([SendEmail.self, Sum.self, Slow.self]) }
 
     func run(_ json: String, queue: String = "mail") -> JobRunner.Result {
         JobRunner(registry: registry, queue: queue, enqueuer: RecordingEnqueuer()).run(Array(json.utf8))
@@ -41,7 +46,7 @@ final class RecordingEnqueuer: JobEnqueuer, @unchecked Sendable {
 
     @Test func badInputBecomesAPreciseFailureNotACrash() {
         guard case .failed(let unknown) = run(#"{"class":"Nope","args":[]}"#) else { Issue.record("expected failure"); return }
-        #expect(unknown.errorClass == "Verk.UnknownWorker" && unknown.message.contains("Billing::Sum, SendEmail"))
+        #expect(unknown.errorClass == "Verk.UnknownWorker" && unknown.message.contains("Billing::Sum, SendEmail, Slow"))
         guard case .failed(let args) = run(#"{"class":"SendEmail","args":["x"]}"#) else { Issue.record("expected failure"); return }
         #expect(args.errorClass == "Verk.InvalidArguments")
         guard case .failed(let payload) = run("{not json") else { Issue.record("expected failure"); return }
@@ -61,6 +66,15 @@ final class RecordingEnqueuer: JobEnqueuer, @unchecked Sendable {
         let context = JobContext(job: Job(className: "A", args: []), queue: "default", enqueuer: enqueuer)
         try context.enqueue(Sum.self, [4])
         #expect(enqueuer.jobs.first?.jid?.count == 24 && enqueuer.jobs.first?.createdAt != nil)
+    }
+
+    @Test func theStartReportCarriesTheHardTimeoutFromTheWorkerOrTheJob() {
+        let runner = JobRunner(registry: registry, queue: "q", enqueuer: RecordingEnqueuer())
+        var reported: [Double] = []
+        _ = runner.run(Array(#"{"class":"Slow","args":[]}"#.utf8)) { reported.append($0) }
+        _ = runner.run(Array(#"{"class":"Slow","args":[],"timeout":2.5}"#.utf8)) { reported.append($0) }
+        _ = runner.run(Array(#"{"class":"Billing::Sum","args":[]}"#.utf8)) { reported.append($0) }
+        #expect(reported == [30, 2.5, 0])
     }
 
     @Test func duplicateClassNamesAreRefused() {

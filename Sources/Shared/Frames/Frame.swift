@@ -6,8 +6,9 @@ public enum Frame: Sendable, Equatable {
     case hello(version: UInt16, pid: Int32)
     /// Parent → child: run this job. `seq` names it in every later frame.
     case run(seq: UInt64, payload: [UInt8])
-    /// Child → parent: a pool thread took the job (until then a crash just requeues it).
-    case started(seq: UInt64)
+    /// Child → parent: a pool thread took the job (until then a crash just requeues it), with the job's
+    /// hard timeout in seconds (0: none), which the supervisor enforces.
+    case started(seq: UInt64, timeout: Double)
     /// Child → parent: the job finished.
     case done(seq: UInt64, micros: UInt64)
     /// Child → parent: the job threw (or could not be decoded, or its class is unknown).

@@ -11,7 +11,10 @@ public enum FrameEncoder {
         case .run(let seq, let payload):
             put(seq, 8, &out)
             out.append(contentsOf: payload)
-        case .started(let seq), .released(let seq):
+        case .started(let seq, let timeout):
+            put(seq, 8, &out)
+            put(timeout.bitPattern, 8, &out)
+        case .released(let seq):
             put(seq, 8, &out)
         case .done(let seq, let micros):
             put(seq, 8, &out)
@@ -96,7 +99,7 @@ public struct FrameDecoder: Sendable {
                 frame = .hello(version: UInt16(try r.int(2)), pid: Int32(bitPattern: UInt32(try r.int(4))))
             case .run:
                 frame = .run(seq: try r.int(8), payload: r.rest())
-            case .started: frame = .started(seq: try r.int(8))
+            case .started: frame = .started(seq: try r.int(8), timeout: Double(bitPattern: try r.int(8)))
             case .released: frame = .released(seq: try r.int(8))
             case .done: frame = .done(seq: try r.int(8), micros: try r.int(8))
             case .failed:
