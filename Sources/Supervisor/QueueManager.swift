@@ -290,16 +290,15 @@ final class QueueManager {
         }
         if fds[0].revents & Int16(POLLOUT) != 0, !child.flush() { childLost(); return }
         if fds[0].revents != 0 {
-            switch child.read(scratch: scratch) {
-            case .protocolError(let error):
+            let outcome = child.read(scratch: scratch)
+            for frame in outcome.frames { handle(frame, from: child) }
+            if let error = outcome.error {
                 logger.error("bad frame from worker process; restarting it", metadata: ["pid": "\(child.pid)", "error": "\(error)"])
                 child.kill()
                 childLost(reason: "sent an invalid frame (\(error)) and was stopped")
                 return
-            case .frames(let frames, let closed):
-                for frame in frames { handle(frame, from: child) }
-                if closed { childLost(); return }
             }
+            if outcome.closed { childLost(); return }
         }
         if fds.count > 2, fds[2].revents != 0 { childLost(); return }
         if child.hasPendingOutput, !child.flush() { childLost() }

@@ -48,29 +48,30 @@ final class WorkerChild {
         return true
     }
 
-    enum ReadOutcome {
-        /// Complete frames, and whether the child closed its end after them.
-        case frames([Frame], closed: Bool)
-        case protocolError(FrameError)
+    /// Complete frames, then whether the child closed its end or sent something malformed after them.
+    /// Frames before a malformed one still count: they may say which jobs had started.
+    struct ReadOutcome {
+        var frames: [Frame] = []
+        var closed = false
+        var error: FrameError?
     }
 
     /// Reads whatever is available and returns the complete frames.
     func read(scratch: UnsafeMutableRawBufferPointer) -> ReadOutcome {
-        var frames: [Frame] = []
-        var sawClose = false
+        var outcome = ReadOutcome()
         loop: while true {
             switch FrameSocket.read(socket, into: &decoder, scratch: scratch) {
             case .bytes(let n): if n < scratch.count { break loop }
             case .wouldBlock: break loop
-            case .closed, .failed: sawClose = true; break loop
+            case .closed, .failed: outcome.closed = true; break loop
             }
         }
         do {
-            while let frame = try decoder.next() { frames.append(frame) }
+            while let frame = try decoder.next() { outcome.frames.append(frame) }
         } catch {
-            return .protocolError(error)
+            outcome.error = error
         }
-        return .frames(frames, closed: sawClose)
+        return outcome
     }
 
     /// Non-blocking reap; the exit status once the process has ended.

@@ -45,7 +45,9 @@ public enum WorkerProcessMain {
         let runner = JobRunner(registry: registry, queue: queue, enqueuer: enqueuer)
         let pool = JobPool(concurrency: concurrency, execute: { seq, payload in
             let start = DispatchTime.now().uptimeNanoseconds
-            let result = runner.run(payload) { timeout in outbox.send(.started(seq: seq, timeout: timeout)) }
+            // The parent must know a job started before the job's code can crash the process: otherwise it
+            // would requeue it as never started, and a poison job could crash-loop forever.
+            let result = runner.run(payload) { timeout in outbox.sendNow(.started(seq: seq, timeout: timeout)) }
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
             switch result {
             case .done: outbox.send(.done(seq: seq, micros: micros))
