@@ -115,13 +115,6 @@ final class Heartbeat {
     /// Resident memory of the supervisor and its worker processes, in KB, as Sidekiq reports `rss`.
     private func rssKB(_ snapshot: [String: WorkState.QueueSnapshot]) -> Int {
         let pids = [getpid()] + snapshot.values.compactMap(\.workerPID)
-        return pids.reduce(0) { $0 + Self.residentKB(pid: $1) }
-    }
-
-    static func residentKB(pid: pid_t) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
+        return pids.reduce(0) { $0 + ProcessMemory.residentKB(pid: $1) }
     }
 }

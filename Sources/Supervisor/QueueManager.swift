@@ -38,6 +38,9 @@ final class QueueManager {
     private var failing = false
     /// When the last worker process died, to report how long its replacement took to be ready.
     private var lastCrashAt: Double?
+    private var lastMemoryCheck = 0.0
+    /// While recycling: when running jobs must have finished (then they go back to the queue).
+    private var recycleDeadline: Double?
     private var queueLooksEmpty = false
     private var redisErrors = 0
     /// Set after a connection failure: a fetch may have run without its reply reaching us.
@@ -82,6 +85,7 @@ final class QueueManager {
             if freeSlots > 0 && queueLooksEmpty { fetcher.request() } else if stop.isQuiet { fetcher.cancel() }
             serviceChild(timeout: waitTimeout())
             enforceTimeouts()
+            enforceMemoryLimit()
             publishWork()
         }
         requeues += fetcher.finish()
@@ -104,6 +108,35 @@ final class QueueManager {
         if freeSlots > 0 && !queueLooksEmpty { return 0 }
         // Woken by the child's frames, its death, or the fetcher; at the latest when a job's timeout expires.
         return max(0, min(0.5, (inFlight.nextDeadline ?? .infinity) - Timestamp.now()))
+    }
+
+    /// A worker process over its memory limit is drained (unstarted jobs come back, running ones finish,
+    /// within the shutdown timeout) and replaced: a recycle, not a crash. Checked once a second.
+    private func enforceMemoryLimit() {
+        guard let child, let limit = configuration.memoryLimitMB(for: queue) else { return }
+        let now = Timestamp.now()
+        if child.state == .recycling, let deadline = recycleDeadline, now >= deadline {
+            logger.warning("jobs did not finish before the recycle deadline; putting them back in the queue",
+                           metadata: ["pid": "\(child.pid)", "unfinished": "\(inFlight.count)"])
+            self.child = nil
+            child.kill()
+            let taken = inFlight.takeAll()
+            requeues += taken.running.map(\.entry.payload) + taken.notStarted
+            workChanged = true
+            nextStartAt = now
+            return
+        }
+        guard child.state == .ready, now - lastMemoryCheck >= 1 else { return }
+        lastMemoryCheck = now
+        let rssMB = ProcessMemory.residentKB(pid: child.pid) / 1024
+        guard rssMB > limit else { return }
+        logger.warning("worker process is over its memory limit; draining and replacing it",
+                       metadata: ["pid": "\(child.pid)", "rss_mb": "\(rssMB)", "limit_mb": "\(limit)"])
+        child.state = .recycling
+        recycleDeadline = now + configuration.shutdownTimeout
+        fetcher.cancel()
+        child.enqueue(.drain)
+        if !child.flush() { childLost() }
     }
 
     /// A job past its hard timeout: threads cannot be cancelled safely, so its worker process is stopped.
@@ -354,9 +387,9 @@ final class QueueManager {
         let taken = inFlight.takeAll()
         workChanged = true
         requeues += taken.notStarted
-        let draining = child.state == .draining
-        if draining && taken.running.isEmpty && status == .exited(0) {
+        if child.state == .draining || child.state == .recycling, taken.running.isEmpty, status == .exited(0) {
             logger.info("worker process drained and exited", metadata: ["pid": "\(child.pid)"])
+            if child.state == .recycling { nextStartAt = Timestamp.now() }  // replace it at once
             return
         }
         let message = "worker process for queue '\(queue.name)' (pid \(child.pid)) \(reason ?? status.description) while running this job"

@@ -5,7 +5,8 @@ import VerkShared
 /// supervisor never blocks on a slow child), its pidfd for instant death detection, and its decoder.
 /// Confined to its queue manager's thread.
 final class WorkerChild {
-    enum State { case starting, ready, draining }
+    /// `draining`: the node is stopping. `recycling`: drained to be replaced (over its memory limit).
+    enum State { case starting, ready, draining, recycling }
 
     let pid: pid_t
     let socket: Int32

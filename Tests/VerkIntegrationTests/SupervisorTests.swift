@@ -138,6 +138,25 @@ import VerkShared
         #expect(node.stop() == 0)
     }
 
+    @Test func aWorkerProcessOverItsMemoryLimitIsDrainedAndReplacedWithoutFailingJobs() throws {
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let file = RecordFile()
+        defer { file.remove() }
+        let node = try DemoNode(namespace: ns, queues: ["default:1"], extraEnv: ["VERK_WORKER_MEMORY_LIMIT": "64"])
+        let first = try #require(node.latestPID("default"))
+        let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        try client.enqueue("AllocWorker", args: [100])
+        try eventually("the worker process to be replaced") { node.latestPID("default") != first }
+        let conn = try TestRedis.connection()
+        #expect(try conn.command("GET", keys.processed).int == 1)
+        #expect(try conn.command("GET", keys.failed).int ?? 0 == 0, "recycling fails no job")
+        #expect(node.process.stderr.contains("over its memory limit"))
+        let after = try enqueueRecords(client, file: file, count: 5, queue: "default")
+        try eventually("the new worker process to serve the queue") { Set(file.counts().keys) == Set(after) }
+        #expect(node.stop() == 0)
+    }
+
     /// The supervisor itself is killed: its worker processes die with it (PR_SET_PDEATHSIG), the jobs
     /// they held stay in Redis in this node's in-progress list, and the same node id runs them at its next start.
     @Test func killMinus9OfTheSupervisorLosesNoJobAndTheSameNodeRecoversThem() throws {

@@ -95,6 +95,7 @@ import Testing
         ("VERK_REDIS_URL", "rediss://u:hunter2@h/0", "TLS"),
         ("VERK_LOG_LEVEL", "loud", "use trace"),
         ("VERK_MAX_RETRIES", "-1", "0 or more"),
+        ("VERK_WORKER_MEMORY_LIMIT", "8", "at least 16"),
     ])
     func invalidConfigurationIsRefusedPrecisely(_ name: String, _ value: String, _ expected: String) {
         #expect {

@@ -20,6 +20,8 @@ struct VerkDemo: ParsableCommand {
     var pollInterval: Double?
     @Option(name: .customLong("config"), help: "A JSON configuration file.")
     var configFile: String?
+    @Option(name: .customLong("memory-limit"), help: "MB of resident memory above which a worker process is replaced.")
+    var memoryLimit: Int?
 
     func run() throws {
         var configuration: VerkConfiguration
@@ -30,6 +32,7 @@ struct VerkDemo: ParsableCommand {
             if let nodeID { configuration.nodeID = nodeID }
             if let shutdownTimeout { configuration.shutdownTimeout = shutdownTimeout }
             if let pollInterval { configuration.pollInterval = pollInterval }
+            if let memoryLimit { configuration.workerMemoryLimitMB = memoryLimit }
             try configuration.validate()
         } catch {
             FileHandle.standardError.write(Data("verk-demo: \(error)\n".utf8))

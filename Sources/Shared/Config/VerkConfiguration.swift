@@ -4,10 +4,14 @@ import Foundation
 public struct QueueConfiguration: Sendable, Equatable {
     public var name: String
     public var concurrency: Int
+    /// Resident memory (MB) above which the queue's worker process is drained and replaced; nil uses
+    /// the node's `workerMemoryLimitMB`.
+    public var memoryLimitMB: Int?
 
-    public init(_ name: String, concurrency: Int = 10) {
+    public init(_ name: String, concurrency: Int = 10, memoryLimitMB: Int? = nil) {
         self.name = name
         self.concurrency = concurrency
+        self.memoryLimitMB = memoryLimitMB
     }
 
     /// Parses `name` or `name:concurrency` (queue names may themselves hold ':').
@@ -51,6 +55,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// Largest job payload (bytes) a worker process is sent; a larger one goes to the dead set with the
     /// reason. At most what a frame carries.
     public var maxJobSize = VerkConfiguration.maxJobSizeLimit
+    /// Resident memory (MB) above which a worker process is drained and replaced (nil: no limit).
+    public var workerMemoryLimitMB: Int?
     public static let maxJobSizeLimit = Frame.maxSize - 16
 
     public init() {}
@@ -70,9 +76,11 @@ public struct VerkConfiguration: Sendable, Equatable {
 
     public func prefetch(for queue: QueueConfiguration) -> Int { prefetch ?? queue.concurrency }
 
+    public func memoryLimitMB(for queue: QueueConfiguration) -> Int? { queue.memoryLimitMB ?? workerMemoryLimitMB }
+
     /// Reads a JSON file with any of: redis_url, namespace, queues ({"name": concurrency} or ["name:n"]),
     /// node_id, max_retries, max_dead_jobs, dead_timeout, poll_interval, shutdown_timeout, prefetch, log_level,
-    /// heartbeat_interval, max_job_size.
+    /// heartbeat_interval, max_job_size, worker_memory_limit (MB).
     public mutating func apply(file path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
         let root: JSONValue
@@ -107,7 +115,7 @@ public struct VerkConfiguration: Sendable, Equatable {
 
     /// Overlays `VERK_REDIS_URL`, `VERK_NAMESPACE`, `VERK_QUEUES` (`default:10,mail:5`), `VERK_NODE_ID`,
     /// `VERK_MAX_RETRIES`, `VERK_MAX_DEAD_JOBS`, `VERK_DEAD_TIMEOUT`, `VERK_POLL_INTERVAL`,
-    /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`, `VERK_HEARTBEAT_INTERVAL`, `VERK_MAX_JOB_SIZE`.
+    /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`, `VERK_HEARTBEAT_INTERVAL`, `VERK_MAX_JOB_SIZE`, `VERK_WORKER_MEMORY_LIMIT` (MB).
     public mutating func apply(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         for (name, value) in environment where name.hasPrefix("VERK_") && !value.isEmpty {
             let field = name.dropFirst(5).lowercased()
@@ -117,7 +125,7 @@ public struct VerkConfiguration: Sendable, Equatable {
                     try QueueConfiguration(parsing: s.trimmingCharacters(in: .whitespaces))
                 }
             case "redis_url", "namespace", "node_id", "max_retries", "max_dead_jobs", "dead_max_jobs", "dead_timeout", "poll_interval",
-                 "shutdown_timeout", "prefetch", "log_level", "heartbeat_interval", "max_job_size":
+                 "shutdown_timeout", "prefetch", "log_level", "heartbeat_interval", "max_job_size", "worker_memory_limit":
                 try set(field, value, source: name)
             default:
                 continue  // VERK_BIN_DIR and friends belong to other tools
@@ -146,6 +154,7 @@ public struct VerkConfiguration: Sendable, Equatable {
         case "prefetch": prefetch = try int()
         case "heartbeat_interval": heartbeatInterval = try seconds()
         case "max_job_size": maxJobSize = try int()
+        case "worker_memory_limit": workerMemoryLimitMB = try int()
         case "log_level": logLevel = value.lowercased()
         default: throw .unknownField(field, source: source)
         }
@@ -176,6 +185,11 @@ public struct VerkConfiguration: Sendable, Equatable {
         guard pollInterval > 0, pollInterval <= 3600 else { throw .invalid(field: "poll_interval", value: "\(pollInterval)", reason: "must be between 0 and 3600 seconds") }
         guard heartbeatInterval > 0, heartbeatInterval <= 30 else {
             throw .invalid(field: "heartbeat_interval", value: "\(heartbeatInterval)", reason: "must be between 0 and 30 seconds (the process record expires after 60)")
+        }
+        for limit in [workerMemoryLimitMB] + queues.map(\.memoryLimitMB) {
+            if let limit, limit < 16 {
+                throw .invalid(field: "worker_memory_limit", value: "\(limit)", reason: "must be at least 16 (MB); a worker process needs about 15 MB idle")
+            }
         }
         guard (1024...Self.maxJobSizeLimit).contains(maxJobSize) else {
             throw .invalid(field: "max_job_size", value: "\(maxJobSize)", reason: "must be between 1024 and \(Self.maxJobSizeLimit) bytes")
