@@ -77,6 +77,19 @@ import VerkShared
         }
     }
 
+    @Test func connectsOverAUnixSocketWithPasswordAndDatabase() throws {
+        let socket = NSTemporaryDirectory() + "verk-\(JobID.generate().prefix(8)).sock"
+        let redis = try PrivateRedis(extraArgs: ["--unixsocket", socket, "--unixsocketperm", "700", "--requirepass", "sockpw"])
+        defer { unlink(socket) }
+        let conn = try RedisConnection(url: "unix://:sockpw@\(socket)?db=5", name: "verk-unix-test")
+        try conn.command("SET", "k", "v")
+        let viaTCP = try RedisConnection(url: "redis://:sockpw@127.0.0.1:\(redis.port)/5")
+        #expect(try viaTCP.command("GET", "k").string == "v", "same server, database 5")
+        let client = try VerkClient(url: "unix://:sockpw@\(socket)?db=5")
+        let jid = try client.enqueue("A", args: [])
+        #expect(jid.count == 24)
+    }
+
     @Test func connectionRefusedNamesTheEndpoint() throws {
         let port = try PrivateRedis.freePort()
         var config = try RedisConfiguration(url: "redis://127.0.0.1:\(port)/0")
