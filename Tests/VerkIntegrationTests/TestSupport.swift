@@ -212,7 +212,8 @@ final class PrivateRedis {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
-    static func accepts(port: Int) -> Bool {
+    /// Runs `body` with a new TCP socket and the loopback address at `port` (`connect` or `bind`).
+    static func withLoopback(port: Int, _ body: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -220,25 +221,18 @@ final class PrivateRedis {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
+
+    static func accepts(port: Int) -> Bool { withLoopback(port: port) { connect($0, $1, $2) } }
 
     /// A port that is free now, below the kernel's ephemeral range (32768+), so outgoing connections
     /// cannot take it before redis-server binds it.
     static func freePort() throws -> Int {
         for _ in 0..<200 {
             let port = Int.random(in: 20_000..<32_000)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let ok = withUnsafeMutablePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
-            if ok { return port }
+            if withLoopback(port: port, { bind($0, $1, $2) }) { return port }
         }
         throw TestFailure.process("no free port in 20000..<32000")
     }
