@@ -14,6 +14,8 @@ struct InFlightJobs {
 
     private(set) var entries: [UInt64: Entry] = [:]
     private var nextSeq: UInt64 = 1
+    /// How many entries have a deadline: most jobs have none, so the deadline scans are skipped.
+    private var withDeadline = 0
 
     var count: Int { entries.count }
     var isEmpty: Bool { entries.isEmpty }
@@ -27,19 +29,24 @@ struct InFlightJobs {
 
     mutating func markStarted(_ seq: UInt64, at time: Double, timeout: Double) {
         entries[seq]?.startedAt = time
-        if timeout > 0 {
+        if timeout > 0, entries[seq] != nil {
+            if entries[seq]?.deadline == nil { withDeadline += 1 }
             entries[seq]?.deadline = time + timeout
             entries[seq]?.timeout = timeout
         }
     }
 
     /// The earliest hard-timeout deadline of a running job.
-    var nextDeadline: Double? { entries.values.compactMap(\.deadline).min() }
+    var nextDeadline: Double? { withDeadline == 0 ? nil : entries.values.compactMap(\.deadline).min() }
 
     /// Running jobs whose hard timeout has expired.
     func overdue(at now: Double) -> [UInt64] { entries.filter { ($0.value.deadline ?? .infinity) <= now }.map(\.key) }
 
-    mutating func remove(_ seq: UInt64) -> Entry? { entries.removeValue(forKey: seq) }
+    mutating func remove(_ seq: UInt64) -> Entry? {
+        let entry = entries.removeValue(forKey: seq)
+        if entry?.deadline != nil { withDeadline -= 1 }
+        return entry
+    }
 
     /// Empties the table, split into jobs that were running and jobs never started.
     mutating func takeAll() -> (running: [(seq: UInt64, entry: Entry)], notStarted: [[UInt8]]) {
@@ -48,6 +55,7 @@ struct InFlightJobs {
             if e.startedAt != nil { running.append((seq, e)) } else { notStarted.append(e.payload) }
         }
         entries.removeAll()
+        withDeadline = 0
         return (running, notStarted)
     }
 }

@@ -84,30 +84,20 @@ import VerkShared
         #expect(node.stop() == 0)
     }
 
-    @Test func fatalErrorInAJobIsContainedLikeASegfault() throws {
+    /// Other ways a job can take its worker process down: Swift's `fatalError`, and garbage written to the
+    /// supervisor's socket (which must stop and replace the process, never crash itself).
+    @Test(arguments: [("fatalError", "killed by signal"), ("garbage", "sent an invalid frame")])
+    func aJobThatBreaksItsProcessIsContainedAndTheProcessReplaced(_ how: String, _ expectedMessage: String) throws {
         let ns = TestRedis.freshNamespace()
+        let dead = JobSet(.dead, keys: KeySpace(namespace: ns))
         let node = try DemoNode(namespace: ns, queues: ["default:2"])
         let first = try #require(node.latestPID("default"))
         let client = try VerkClient(url: TestRedis.url, namespace: ns)
-        let jid = try client.enqueue(Job(className: "CrashWorker", args: ["fatalError"], queue: "default", retry: .limit(0)))
-        try eventually("the job to reach dead") { try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: jid) != nil }
-        let dead = try #require(try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: jid)?.job)
-        #expect(dead.errorClass == "Verk.ProcessCrashed")
-        #expect(dead.errorMessage?.contains("killed by signal") == true, "\(dead.errorMessage ?? "")")
-        try eventually("a replacement worker process") { node.latestPID("default") != first }
-        #expect(node.isAlive && node.stop() == 0)
-    }
-
-    @Test func aWorkerProcessSendingAnInvalidFrameIsReplacedAndTheSupervisorCarriesOn() throws {
-        let ns = TestRedis.freshNamespace()
-        let node = try DemoNode(namespace: ns, queues: ["default:2"])
-        let first = try #require(node.latestPID("default"))
-        let client = try VerkClient(url: TestRedis.url, namespace: ns)
-        let jid = try client.enqueue(Job(className: "CrashWorker", args: ["garbage"], queue: "default", retry: .limit(0)))
-        try eventually("the job to reach dead") { try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: jid) != nil }
-        let dead = try #require(try JobSet(.dead, keys: KeySpace(namespace: ns)).find(TestRedis.connection(), jid: jid)?.job)
-        #expect(dead.errorClass == "Verk.ProcessCrashed")
-        #expect(dead.errorMessage?.contains("sent an invalid frame") == true, "\(dead.errorMessage ?? "")")
+        let jid = try client.enqueue(Job(className: "CrashWorker", args: [.string(how)], queue: "default", retry: .limit(0)))
+        try eventually("the job to reach dead") { try dead.find(TestRedis.connection(), jid: jid) != nil }
+        let job = try #require(try dead.find(TestRedis.connection(), jid: jid)?.job)
+        #expect(job.errorClass == "Verk.ProcessCrashed")
+        #expect(job.errorMessage?.contains(expectedMessage) == true, "\(job.errorMessage ?? "")")
         try eventually("a replacement worker process") { node.latestPID("default") != first }
         #expect(node.isAlive && node.stop() == 0)
     }
