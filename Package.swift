@@ -39,7 +39,7 @@ let package = Package(
         // The supervisor role: owns Redis, fetches, spawns and watches one child per queue.
         .target(
             name: "VerkSupervisor",
-            dependencies: ["VerkShared", "VerkWorker", "CVerkSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VerkShared", "CVerkSystem", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Supervisor"
         ),
         // Umbrella: `import Verk` gives the entry point, workers and the client.

@@ -1,7 +1,6 @@
 import CVerkSystem
 import Foundation
 import VerkShared
-import VerkWorker
 
 /// Starts a worker process: the running executable itself (`/proc/self/exe`, which stays valid even if a
 /// deploy replaces the file), with one end of a socketpair as fd 3, every other fd closed, a clean signal
@@ -22,9 +21,9 @@ enum ChildLauncher {
         let (parentEnd, childEnd) = (fds[0], fds[1])
         defer { close(childEnd) }
         var environment = ProcessInfo.processInfo.environment
-        environment[WorkerProcessMain.Environment.queue] = queue.name
-        environment[WorkerProcessMain.Environment.concurrency] = String(queue.concurrency)
-        environment[WorkerProcessMain.Environment.parentPID] = String(getpid())
+        environment[WorkerSpawnContract.queueVariable] = queue.name
+        environment[WorkerSpawnContract.concurrencyVariable] = String(queue.concurrency)
+        environment[WorkerSpawnContract.parentPIDVariable] = String(getpid())
         let argv = CommandLine.arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {

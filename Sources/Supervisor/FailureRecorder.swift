@@ -1,5 +1,4 @@
 import VerkShared
-import VerkWorker
 
 /// Turns a failed job into the one atomic move out of the in-progress list: into `retry` at its backoff
 /// time, into `dead` (trimmed), or nowhere (`retry: false`). A payload that is not even JSON goes to
@@ -7,7 +6,7 @@ import VerkWorker
 struct FailureRecorder {
     let keys: KeySpace
     let policy: RetryPolicy
-    let registry: WorkerRegistry
+    let retrySchedules: RetrySchedules
     let queue: String
     let inProgress: String
 
@@ -15,7 +14,7 @@ struct FailureRecorder {
         guard let job = try? Job(parsing: payload) else {
             return (deadCall(payload: payload, now: now), .dead)
         }
-        let retryAt = registry.entry(job.className)?.retryAt
+        let retryAt = retrySchedules.schedule(for: job.className)
         let outcome = policy.outcome(for: job, failure: failure, fetchedFrom: queue, now: now, retryAt: retryAt)
         switch outcome.destination {
         case .retry(let at):

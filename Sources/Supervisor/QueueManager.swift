@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import VerkShared
-import VerkWorker
 
 /// Runs one queue on this node, on its own thread with its own Redis connection: starts the queue's
 /// worker process, fetches jobs reliably (an atomic LMOVE from `queue:NAME` into this node's in-progress
@@ -51,7 +50,7 @@ final class QueueManager {
     static let statsFlushInterval = 0.1
     static let helloTimeout = 10.0
 
-    init(queue: QueueConfiguration, configuration: VerkConfiguration, registry: WorkerRegistry, redis: RedisConnection,
+    init(queue: QueueConfiguration, configuration: VerkConfiguration, retrySchedules: RetrySchedules, redis: RedisConnection,
          stop: StopSignal, workState: WorkState, restartPolicy: RestartPolicy, logger: Logger) {
         self.workState = workState
         self.queue = queue
@@ -59,7 +58,7 @@ final class QueueManager {
         keys = KeySpace(namespace: configuration.namespace)
         inProgress = keys.inProgress(queue: queue.name, node: configuration.nodeID)
         self.redis = redis
-        recorder = FailureRecorder(keys: keys, policy: configuration.retryPolicy, registry: registry, queue: queue.name, inProgress: inProgress)
+        recorder = FailureRecorder(keys: keys, policy: configuration.retryPolicy, retrySchedules: retrySchedules, queue: queue.name, inProgress: inProgress)
         self.restartPolicy = restartPolicy
         self.stop = stop
         self.logger = logger
@@ -270,7 +269,7 @@ final class QueueManager {
             // never run, so it goes to the dead set with the reason.
             guard payload.count <= configuration.maxJobSize else {
                 failures.append((payload, JobFailure(
-                    errorClass: "Verk.PayloadTooLarge",
+                    errorClass: VerkErrorClass.payloadTooLarge.rawValue,
                     message: "job payload of \(payload.count) bytes exceeds max_job_size (\(configuration.maxJobSize) bytes); pass a reference (a key, a URL) instead of the data",
                     retryable: false)))
                 stats.record(failed: true)
@@ -395,10 +394,10 @@ final class QueueManager {
         let message = "worker process for queue '\(queue.name)' (pid \(child.pid)) \(reason ?? status.description) while running this job"
         for (seq, entry) in taken.running {
             if timedOut.contains(seq) {
-                failures.append((entry.payload, JobFailure(errorClass: "Verk.Timeout", message:
+                failures.append((entry.payload, JobFailure(errorClass: VerkErrorClass.timeout.rawValue, message:
                     "job exceeded its \(entry.timeout) s timeout; its worker process (pid \(child.pid)) was stopped")))
             } else {
-                failures.append((entry.payload, JobFailure(errorClass: "Verk.ProcessCrashed", message: message)))
+                failures.append((entry.payload, JobFailure(errorClass: VerkErrorClass.processCrashed.rawValue, message: message)))
             }
             stats.record(failed: true)
         }

@@ -1,20 +1,19 @@
 import Foundation
 import Logging
 import VerkShared
-import VerkWorker
 
 /// The supervisor role: owns every Redis connection, runs one `QueueManager` thread (and worker process)
 /// per queue and one `ScheduleManager`, and turns SIGTERM/SIGINT into a graceful drain.
 public final class Supervisor {
     public let configuration: VerkConfiguration
-    public let registry: WorkerRegistry
+    public let retrySchedules: RetrySchedules
     public let stopSignal = StopSignal()
     private let logger: Logger
     var restartPolicy = RestartPolicy()
 
-    public init(configuration: VerkConfiguration, registry: WorkerRegistry, logger: Logger) {
+    public init(configuration: VerkConfiguration, retrySchedules: RetrySchedules = RetrySchedules(), logger: Logger) {
         self.configuration = configuration
-        self.registry = registry
+        self.retrySchedules = retrySchedules
         self.logger = logger
     }
 
@@ -66,7 +65,7 @@ public final class Supervisor {
         startThread("verk-schedule", group) { schedule.value.run() }
         for (i, queue) in configuration.queues.enumerated() {
             let manager = ThreadHandoff(value: QueueManager(
-                queue: queue, configuration: configuration, registry: registry, redis: connections[i + 1],
+                queue: queue, configuration: configuration, retrySchedules: retrySchedules, redis: connections[i + 1],
                 stop: stopSignal, workState: workState, restartPolicy: restartPolicy, logger: logger))
             // The manager's thread spawns its child and lives as long as the queue: PDEATHSIG is per thread.
             startThread("verk-queue-\(queue.name)", group) { manager.value.run() }

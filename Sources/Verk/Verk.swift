@@ -22,7 +22,7 @@ public enum Verk {
             exit(78)
         }
         if WorkerProcessMain.isWorkerProcess { WorkerProcessMain.run(registry: registry, logger: logger) }
-        exit(Supervisor(configuration: configuration, registry: registry, logger: logger).run())
+        exit(Supervisor(configuration: configuration, retrySchedules: registry.retrySchedules, logger: logger).run())
     }
 }
 

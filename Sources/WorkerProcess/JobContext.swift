@@ -1,11 +1,5 @@
 import VerkShared
 
-/// Enqueues jobs on behalf of a running job. In a worker process this goes through the parent,
-/// which owns Redis; the call returns once Redis has stored the job.
-public protocol JobEnqueuer: Sendable {
-    func enqueue(_ job: Job, at: Double?) throws -> String
-}
-
 /// What a running job knows about itself, and how it enqueues more work.
 public struct JobContext: Sendable {
     public let job: Job

@@ -29,9 +29,9 @@ public enum JobExecutionError: Error, Sendable, CustomStringConvertible {
 
     public var errorClass: String {
         switch self {
-        case .invalidPayload: return "Verk.InvalidPayload"
-        case .unknownWorker: return "Verk.UnknownWorker"
-        case .invalidArguments: return "Verk.InvalidArguments"
+        case .invalidPayload: return VerkErrorClass.invalidPayload.rawValue
+        case .unknownWorker: return VerkErrorClass.unknownWorker.rawValue
+        case .invalidArguments: return VerkErrorClass.invalidArguments.rawValue
         }
     }
 

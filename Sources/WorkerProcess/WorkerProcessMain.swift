@@ -7,33 +7,24 @@ import VerkShared
 /// on `concurrency` threads, and reports back. It holds no job only it knows about: every job it has is
 /// also in the supervisor's in-progress list in Redis.
 public enum WorkerProcessMain {
-    /// The environment variables the supervisor sets on a worker process.
-    public enum Environment {
-        public static let queue = "VERK_WORKER_QUEUE"
-        public static let concurrency = "VERK_WORKER_CONCURRENCY"
-        public static let parentPID = "VERK_WORKER_PARENT_PID"
-        public static let all = [queue, concurrency, parentPID]
-    }
-
-    /// The socket the supervisor passes to the child.
-    public static let socketFD: Int32 = 3
+    private static let socketFD = WorkerSpawnContract.socketFD
 
     /// True when this process was started by a supervisor as a worker process.
-    public static var isWorkerProcess: Bool { ProcessInfo.processInfo.environment[Environment.queue] != nil }
+    public static var isWorkerProcess: Bool { ProcessInfo.processInfo.environment[WorkerSpawnContract.queueVariable] != nil }
 
     public static func run(registry: WorkerRegistry, logger baseLogger: Logger) -> Never {
         let env = ProcessInfo.processInfo.environment
         // First, before anything can go wrong: die with the parent, and check it did not die already.
         _ = verk_set_parent_death_signal(SIGKILL)
-        if let expected = env[Environment.parentPID].flatMap(Int32.init), getppid() != expected { _exit(1) }
+        if let expected = env[WorkerSpawnContract.parentPIDVariable].flatMap(Int32.init), getppid() != expected { _exit(1) }
         // Processes that jobs start must not hold the socket open (the parent would see EOF late).
         FrameSocket.setCloseOnExec(socketFD)
         signal(SIGPIPE, SIG_IGN)
         // Grandchildren started by jobs are not worker processes.
-        for name in Environment.all { unsetenv(name) }
+        for name in WorkerSpawnContract.variables { unsetenv(name) }
 
-        let queue = env[Environment.queue] ?? "default"
-        let concurrency = max(1, env[Environment.concurrency].flatMap(Int.init) ?? 10)
+        let queue = env[WorkerSpawnContract.queueVariable] ?? "default"
+        let concurrency = max(1, env[WorkerSpawnContract.concurrencyVariable].flatMap(Int.init) ?? 10)
         var logger = baseLogger
         logger[metadataKey: "queue"] = "\(queue)"
         logger[metadataKey: "pid"] = "\(getpid())"

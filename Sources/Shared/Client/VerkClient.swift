@@ -1,6 +1,6 @@
 /// Enqueues jobs from any Swift program, straight to Redis, in Sidekiq's format.
 /// Thread-safe: one connection behind a lock (a push is one round trip, tens of microseconds).
-public final class VerkClient: Sendable {
+public final class VerkClient: JobEnqueuer, Sendable {
     public let keys: KeySpace
     public let middleware: ClientMiddlewareChain
     private let connection: LockedConnection
