@@ -28,15 +28,8 @@ struct EnqueueCommand: ParsableCommand {
         } catch let error as JSONError {
             throw CLIError(description: "ARGS_JSON is not valid JSON (\(error.reason) at byte \(error.offset)); expected an array such as '[1, \"two\"]'")
         }
-        var job = Job(className: className, args: args, queue: queue, retry: retry.map(RetrySetting.limit) ?? .enabled)
-        let now = Timestamp.now()
-        JobPush.normalize(&job, now: now)
-        let time = inSeconds.map { now + $0 } ?? at
-        let conn = try global.connect()
-        let commands = JobPush(keys: global.keys).commands(for: [(job, JobPush.scheduleTime(time, now: now))], now: now)
-        for reply in try conn.pipeline(commands) {
-            if let message = reply.errorMessage { throw RedisError.server(command: "enqueue", message: message) }
-        }
-        print(job.jid ?? "")
+        let job = Job(className: className, args: args, queue: queue, retry: retry.map(RetrySetting.limit) ?? .enabled)
+        // The same push path as VerkClient and a running job's enqueue.
+        print(try global.client().enqueue(job, at: inSeconds.map { Timestamp.now() + $0 } ?? at))
     }
 }

@@ -13,12 +13,19 @@ struct GlobalOptions: ParsableArguments {
     var keys: KeySpace { KeySpace(namespace: namespace) }
 
     func connect() throws -> RedisConnection {
+        try RedisConnection(configuration: redisConfiguration(), name: "verk-cli")
+    }
+
+    /// A client on the same Redis, for commands that push jobs (the one push path).
+    func client() throws -> VerkClient { try VerkClient(configuration: redisConfiguration(), namespace: namespace) }
+
+    private func redisConfiguration() throws -> RedisConfiguration {
         let url = redisURL ?? ProcessInfo.processInfo.environment["VERK_REDIS_URL"] ?? RedisConfiguration.defaultURL
         var configuration = try RedisConfiguration(url: url)
         // An operator's command should fail fast, not sit in the reconnect loop.
         configuration.reconnectTimeout = 0
         configuration.connectTimeout = 3
-        return try RedisConnection(configuration: configuration, name: "verk-cli")
+        return configuration
     }
 }
 

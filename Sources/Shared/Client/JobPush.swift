@@ -1,6 +1,10 @@
-/// Turns jobs into the Redis commands Sidekiq's client sends (client.rb): immediate jobs are
+/// The one push path, shared by `VerkClient`, `verk enqueue` and a running job's `JobContext.enqueue`:
+/// `prepare` normalises each job as Sidekiq's client does and runs the client middleware chain; `commands`
+/// turns the prepared jobs into the Redis commands Sidekiq's client sends (client.rb): immediate jobs are
 /// `SADD queues` + `LPUSH queue:NAME` (one LPUSH per queue for a batch), scheduled jobs `ZADD schedule`.
-/// Pure: the caller decides which connection sends them, so the supervisor can batch them into its pipelines.
+/// Pure: the caller decides which connection sends them, so the supervisor can batch them into its pipelines
+/// (a running job's enqueue is prepared in its worker process, where the app's middleware is, and sent by
+/// the supervisor).
 public struct JobPush: Sendable {
     public let keys: KeySpace
 
@@ -20,6 +24,22 @@ public struct JobPush: Sendable {
         guard let at else { return nil }
         let time = at < 1_000_000_000 ? now + at : at
         return time > now ? time : nil
+    }
+
+    /// Normalises the jobs, resolves `at` (Sidekiq's `perform_in`/`perform_at`) and runs the middleware chain
+    /// on each; jobs a middleware skips are left out. A middleware that throws refuses the whole call.
+    public static func prepare(
+        _ jobs: [Job], at: Double?, middleware: ClientMiddlewareChain, now: Double = Timestamp.now()
+    ) throws -> [(job: Job, at: Double?)] {
+        let time = scheduleTime(at, now: now)
+        var ready: [(job: Job, at: Double?)] = []
+        ready.reserveCapacity(jobs.count)
+        for var job in jobs {
+            normalize(&job, now: now)
+            guard try middleware.apply(&job, at: time) else { continue }
+            ready.append((job, time))
+        }
+        return ready
     }
 
     /// The commands to push already-normalized jobs. `at` nil means now.

@@ -41,14 +41,7 @@ public final class VerkClient: JobEnqueuer, Sendable {
     @discardableResult
     public func enqueue(many jobs: [Job], at: Double? = nil) throws -> [String] {
         let now = Timestamp.now()
-        let time = JobPush.scheduleTime(at, now: now)
-        var ready: [(job: Job, at: Double?)] = []
-        ready.reserveCapacity(jobs.count)
-        for var job in jobs {
-            JobPush.normalize(&job, now: now)
-            guard try middleware.apply(&job, at: time) else { continue }
-            ready.append((job, time))
-        }
+        let ready = try JobPush.prepare(jobs, at: at, middleware: middleware, now: now)
         let commands = JobPush(keys: keys).commands(for: ready, now: now)
         try run(commands)
         return ready.compactMap(\.job.jid)

@@ -14,6 +14,17 @@ public struct QueueConfiguration: Sendable, Equatable {
         self.memoryLimitMB = memoryLimitMB
     }
 
+    /// Refuses a name Sidekiq's Web cannot show or a concurrency out of range, with the same messages for
+    /// the configuration, `verk queue add` and the runtime API.
+    public func validate() throws(ConfigurationError) {
+        guard name.range(of: #"^[A-Za-z0-9_:.\-]+$"#, options: .regularExpression) != nil else {
+            throw .invalid(field: "queues", value: name, reason: "a queue name may only hold letters, digits and _ : . - (as Sidekiq's Web requires)")
+        }
+        guard (1...1000).contains(concurrency) else {
+            throw .invalid(field: "queues", value: "\(name):\(concurrency)", reason: "concurrency must be between 1 and 1000")
+        }
+    }
+
     /// Parses `name` or `name:concurrency` (queue names may themselves hold ':').
     public init(parsing text: String, defaultConcurrency: Int = 10) throws(ConfigurationError) {
         guard !text.isEmpty else { throw .invalid(field: "queues", value: text, reason: "empty queue name") }
@@ -168,12 +179,7 @@ public struct VerkConfiguration: Sendable, Equatable {
         guard !queues.isEmpty else { throw .invalid(field: "queues", value: "[]", reason: "at least one queue is needed") }
         var seen = Set<String>()
         for q in queues {
-            guard q.name.range(of: #"^[A-Za-z0-9_:.\-]+$"#, options: .regularExpression) != nil else {
-                throw .invalid(field: "queues", value: q.name, reason: "a queue name may only hold letters, digits and _ : . - (as Sidekiq's Web requires)")
-            }
-            guard (1...1000).contains(q.concurrency) else {
-                throw .invalid(field: "queues", value: "\(q.name):\(q.concurrency)", reason: "concurrency must be between 1 and 1000")
-            }
+            try q.validate()
             guard seen.insert(q.name).inserted else { throw .invalid(field: "queues", value: q.name, reason: "the queue is listed twice") }
         }
         guard !nodeID.isEmpty, !nodeID.contains(where: { $0 == " " || $0 == "\n" }) else {
