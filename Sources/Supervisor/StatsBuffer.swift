@@ -14,8 +14,8 @@ struct StatsBuffer {
 
     var isEmpty: Bool { processed == 0 }
 
-    /// The commands for what has been counted, then resets the counts.
-    mutating func drain(keys: KeySpace, queue: String, now: Double) -> [RedisCommand] {
+    /// The commands for what has been counted (the caller resets the buffer once Redis took them).
+    func commands(keys: KeySpace, queue: String, now: Double) -> [RedisCommand] {
         guard processed > 0 else { return [] }
         let day = Timestamp.utcDay(now)
         var commands = [
@@ -32,8 +32,6 @@ struct StatsBuffer {
                 RedisCommand("HINCRBY", keys.queueStats(queue), "failed", failed),
             ]
         }
-        processed = 0
-        failed = 0
         return commands
     }
 }

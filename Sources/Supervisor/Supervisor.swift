@@ -8,6 +8,8 @@ public final class Supervisor {
     public let configuration: VerkConfiguration
     public let retrySchedules: RetrySchedules
     public let stopSignal = StopSignal()
+    /// Job, queue and process events; subscribe before `run()` or at any time while it runs.
+    public let events = EventBus()
     private let logger: Logger
     var restartPolicy = RestartPolicy()
 
@@ -66,7 +68,8 @@ public final class Supervisor {
         for (i, queue) in configuration.queues.enumerated() {
             let manager = ThreadHandoff(value: QueueManager(
                 queue: queue, configuration: configuration, retrySchedules: retrySchedules, redis: connections[i + 1],
-                stop: stopSignal, workState: workState, restartPolicy: restartPolicy, logger: logger))
+                stop: stopSignal, directives: QueueDirectives(), workState: workState, events: events,
+                restartPolicy: restartPolicy, logger: logger))
             // The manager's thread spawns its child and lives as long as the queue: PDEATHSIG is per thread.
             startThread("verk-queue-\(queue.name)", group) { manager.value.run() }
         }

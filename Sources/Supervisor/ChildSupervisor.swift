@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import VerkShared
+
+/// Starts, watches and replaces one queue's worker process, as an OTP supervisor would: a death is
+/// recorded in the `RestartHistory` and the replacement waits out the `RestartPolicy`'s backoff; past its
+/// intensity the queue is reported failing. What happens to the dead process's jobs is not decided here
+/// (`LostJobs`). Confined to the queue manager's thread.
+final class ChildSupervisor {
+    private let queue: QueueConfiguration
+    private let events: EventBus
+    private let logger: Logger
+    private(set) var process: WorkerProcessHandle?
+    private var history: RestartHistory
+    private(set) var nextStartAt = 0.0
+    /// When the last worker process died unasked, to report how long its replacement took to be ready.
+    private var lastCrashAt: Double?
+    private var lastMemoryCheck = 0.0
+
+    static let helloTimeout = 10.0
+    /// Between SIGTERM and SIGKILL when a worker process is stopped: time to flush its output.
+    static let stopGrace = 2.0
+
+    init(queue: QueueConfiguration, restartPolicy: RestartPolicy, events: EventBus, logger: Logger) {
+        self.queue = queue
+        history = RestartHistory(policy: restartPolicy)
+        self.events = events
+        self.logger = logger
+    }
+
+    var isFailing: Bool { history.isFailing }
+
+    /// Starts a worker process if there is none and its backoff has passed.
+    func startIfDue(now: Double = Timestamp.now()) {
+        guard process == nil, now >= nextStartAt else { return }
+        do {
+            let handle = WorkerProcessHandle(try ChildLauncher.launch(queue: queue), helloTimeout: Self.helloTimeout, now: now)
+            handle.enqueue(.hello(version: Frame.protocolVersion, pid: getpid()))
+            process = handle
+            logger.info("worker process started", metadata: ["pid": "\(handle.pid)", "concurrency": "\(queue.concurrency)"])
+        } catch {
+            logger.error("cannot start worker process", metadata: ["error": "\(error)"])
+            scheduleRestart(now: now)
+        }
+    }
+
+    /// The worker process said hello. True when it just became ready.
+    func helloReceived(version: UInt16, now: Double = Timestamp.now()) -> Bool {
+        guard let process else { return false }
+        guard version == Frame.protocolVersion else {
+            logger.error("worker process speaks another protocol version; restarting it", metadata: ["theirs": "\(version)"])
+            process.kill()
+            return false
+        }
+        guard process.markReady() else { return false }
+        var metadata: Logger.Metadata = ["pid": "\(process.pid)", "startup_ms": "\(Self.ms(now - process.startedAt))"]
+        if let crash = lastCrashAt {
+            metadata["since_crash_ms"] = "\(Self.ms(now - crash))"
+            events.emit(.processRestarted(queue: queue.name, pid: process.pid, timeToReady: now - crash))
+        }
+        logger.info("worker process ready", metadata: metadata)
+        lastCrashAt = nil
+        return true
+    }
+
+    /// How a worker process ended, for settling its jobs.
+    struct Loss {
+        let pid: pid_t
+        let status: ExitStatus
+        /// Set when the supervisor drained or stopped it: its exit is not a crash.
+        let drainReason: WorkerProcessHandle.DrainReason?
+        let wasStopped: Bool
+        /// Why the supervisor killed it, if it did.
+        let reason: String?
+    }
+
+    /// The process is gone (EOF, pidfd) or was just killed: reaps it and schedules its replacement
+    /// unless `replace` is false. `reason` says why the supervisor killed it, when it did.
+    func processLost(reason: String? = nil, replace: Bool, now: Double = Timestamp.now()) -> Loss? {
+        guard let process else { return nil }
+        self.process = nil
+        let wasStopped = process.state == .stopping  // read before the reap makes it `exited`
+        let loss = Loss(pid: process.pid, status: process.awaitExit(), drainReason: process.drainReason,
+                        wasStopped: wasStopped, reason: reason)
+        if loss.drainReason == .recycle {
+            nextStartAt = now  // replaced at once: a recycle is not a crash
+        } else if loss.drainReason == nil && !loss.wasStopped && replace {
+            lastCrashAt = now
+            scheduleRestart(now: now)
+        }
+        return loss
+    }
+
+    /// Resident memory in MB when the ready worker process is over `limit` (checked at most once a second).
+    func memoryOverLimit(_ limit: Int?, now: Double = Timestamp.now()) -> Int? {
+        guard let limit, let process, process.acceptsJobs, now - lastMemoryCheck >= 1 else { return nil }
+        lastMemoryCheck = now
+        let rssMB = ProcessMemory.residentKB(pid: process.pid) / 1024
+        return rssMB > limit ? rssMB : nil
+    }
+
+    private func scheduleRestart(now: Double) {
+        let step = history.recordDeath(at: now)
+        nextStartAt = now + step.delay
+        if step.becameFailing {
+            logger.critical("queue is failing: its worker process keeps dying; retrying slowly", metadata: [
+                "restarts": "\(history.recentRestarts.count)", "period": "\(history.policy.period)s", "retry_every": "\(step.delay)s",
+            ])
+            events.emit(.queueFailing(queue: queue.name, restarts: history.recentRestarts.count))
+        } else if step.delay > 0 {
+            logger.warning("restarting worker process after backoff", metadata: ["delay": "\(step.delay)s"])
+        }
+    }
+
+    private static func ms(_ seconds: Double) -> String { String(format: "%.1f", seconds * 1000) }
+}

@@ -1,0 +1,147 @@
+import VerkShared
+
+/// Everything a queue manager owes Redis since its last round trip — acks, failures, requeues, enqueues
+/// from running jobs, stats — and the next fetch, as one pipeline. `plan` builds the pipeline and records
+/// which replies belong to what by named ranges; `settle` reads the replies back through those ranges.
+/// Pure: unit-tested without Redis. Nothing is dropped on a failed round trip: the batch keeps its
+/// contents (acks, failures and requeues are idempotent moves) and the next plan sends them again.
+struct SettlementBatch {
+    struct Failure {
+        let payload: [UInt8]
+        let failure: JobFailure
+    }
+
+    struct Enqueue {
+        let request: UInt64
+        /// Epoch seconds, 0 for now.
+        let at: Double
+        let payload: [UInt8]
+    }
+
+    private(set) var acks: [[UInt8]] = []
+    private(set) var failures: [Failure] = []
+    private(set) var requeues: [[UInt8]] = []
+    private(set) var enqueues: [Enqueue] = []
+    private(set) var stats = StatsBuffer()
+
+    mutating func ack(_ payload: [UInt8]) {
+        acks.append(payload)
+        stats.record(failed: false)
+    }
+
+    mutating func fail(_ payload: [UInt8], _ failure: JobFailure) {
+        failures.append(Failure(payload: payload, failure: failure))
+        stats.record(failed: true)
+    }
+
+    mutating func requeue(_ payloads: [[UInt8]]) { requeues += payloads }
+
+    mutating func enqueue(request: UInt64, at: Double, payload: [UInt8]) {
+        enqueues.append(Enqueue(request: request, at: at, payload: payload))
+    }
+
+    /// Something other than stats waits to be written.
+    var hasMoves: Bool { !acks.isEmpty || !failures.isEmpty || !requeues.isEmpty || !enqueues.isEmpty }
+    var isEmpty: Bool { !hasMoves && stats.isEmpty }
+
+    /// Payloads this batch will still move out of the in-progress list (for reconciliation).
+    var pendingPayloads: [[UInt8]] { acks + requeues + failures.map(\.payload) }
+
+    /// Where each part of the batch sits in the pipeline.
+    struct Layout {
+        var acks: Range<Int> = 0..<0
+        var failures: Range<Int> = 0..<0
+        /// Where each failed job goes, in `failures` order.
+        var failureDestinations: [RetryPolicy.Destination] = []
+        var requeue: Range<Int> = 0..<0
+        var enqueues: [(request: UInt64, replies: Range<Int>)] = []
+        /// Enqueues refused before Redis (not a Sidekiq payload), with the reason.
+        var refusedEnqueues: [(request: UInt64, reason: String)] = []
+        var stats: Range<Int> = 0..<0
+        var fetch: Range<Int> = 0..<0
+    }
+
+    struct Plan {
+        var items: [PipelineItem] = []
+        var layout = Layout()
+    }
+
+    /// Where the batch's moves go: this queue's keys and in-progress list, and how failures are recorded.
+    struct Target {
+        let keys: KeySpace
+        let queue: String
+        let inProgress: String
+        let recorder: FailureRecorder
+    }
+
+    /// The pipeline: acks, failures, requeues, enqueues, stats (when `flushStats`), then `fetch`.
+    func plan(to target: Target, fetch: [RedisCommand], flushStats: Bool, now: Double) -> Plan {
+        var plan = Plan()
+        func append(_ items: [PipelineItem]) -> Range<Int> {
+            let start = plan.items.count
+            plan.items += items
+            return start..<plan.items.count
+        }
+        plan.layout.acks = append(acks.map { .command(RedisCommand("LREM", target.inProgress, -1, $0)) })
+        var failureItems: [PipelineItem] = []
+        for f in failures {
+            let (call, destination) = target.recorder.scriptCall(payload: f.payload, failure: f.failure, now: now)
+            failureItems.append(.script(call))
+            plan.layout.failureDestinations.append(destination)
+        }
+        plan.layout.failures = append(failureItems)
+        if !requeues.isEmpty {
+            plan.layout.requeue = append([.script(ScriptCall(
+                Scripts.requeueJobs, keys: [target.inProgress, target.keys.queue(target.queue), target.keys.queues],
+                args: [target.queue] + requeues))])
+        }
+        let push = JobPush(keys: target.keys)
+        for e in enqueues {
+            // Prepared (normalised, client middleware run) in the worker process: only checked and pushed here.
+            guard let job = try? Job(parsing: e.payload) else {
+                plan.layout.refusedEnqueues.append((e.request, "the job is not a valid Sidekiq payload"))
+                continue
+            }
+            let commands = push.commands(for: [(job, e.at > 0 ? e.at : nil)], now: now)
+            plan.layout.enqueues.append((e.request, append(commands.map(PipelineItem.command))))
+        }
+        if flushStats && !stats.isEmpty {
+            plan.layout.stats = append(stats.commands(keys: target.keys, queue: target.queue, now: now).map(PipelineItem.command))
+        }
+        plan.layout.fetch = append(fetch.map(PipelineItem.command))
+        return plan
+    }
+
+    /// What the replies said.
+    struct Settled {
+        /// Failures Redis recorded, with where they went (for logs and events).
+        var recordedFailures: [(payload: [UInt8], failure: JobFailure, destination: RetryPolicy.Destination)] = []
+        /// Each enqueue request's answer: nil error when stored.
+        var enqueueResults: [(request: UInt64, error: String?)] = []
+        /// Jobs the fetch moved into the in-progress list.
+        var fetched: [[UInt8]] = []
+        /// Error replies to moves (not fetches), for the log.
+        var refused: [String] = []
+    }
+
+    /// Applies a plan's replies: what was sent leaves the batch (what was added since stays).
+    mutating func settle(_ plan: Plan, replies: [RedisReply]) -> Settled {
+        let layout = plan.layout
+        var settled = Settled()
+        for (i, reply) in replies[layout.failures].enumerated() where reply.errorMessage == nil {
+            settled.recordedFailures.append((failures[i].payload, failures[i].failure, layout.failureDestinations[i]))
+        }
+        for (request, range) in layout.enqueues {
+            settled.enqueueResults.append((request, replies[range].compactMap(\.errorMessage).first))
+        }
+        settled.enqueueResults += layout.refusedEnqueues.map { ($0.request, $0.reason) }
+        settled.refused = replies[..<layout.fetch.lowerBound].compactMap(\.errorMessage)
+        settled.fetched = replies[layout.fetch].compactMap(\.bytes)
+        acks.removeFirst(layout.acks.count)
+        failures.removeFirst(layout.failures.count)
+        if !layout.requeue.isEmpty { requeues.removeAll(keepingCapacity: true) }
+        enqueues.removeFirst(layout.enqueues.count + layout.refusedEnqueues.count)
+        if !layout.stats.isEmpty { stats = StatsBuffer() }
+        return settled
+    }
+}
