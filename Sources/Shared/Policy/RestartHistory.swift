@@ -15,6 +15,11 @@ public struct RestartHistory: Sendable, Equatable {
         public var delay: Double
         /// This death made the queue failing (it was not before): report it once.
         public var becameFailing: Bool
+
+        public init(delay: Double, becameFailing: Bool) {
+            self.delay = delay
+            self.becameFailing = becameFailing
+        }
     }
 
     /// Records that the worker process died at `now` and a replacement is due.
