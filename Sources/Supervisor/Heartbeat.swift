@@ -106,8 +106,8 @@ final class Heartbeat {
     private func info() -> [UInt8] {
         JSONWriter.encode([
             "hostname": .string(configuration.nodeID), "started_at": .double(startedAt), "pid": .int(Int(getpid())),
-            "tag": "", "concurrency": .int(configuration.queues.reduce(0) { $0 + $1.concurrency }),
-            "queues": .array(configuration.queues.map { .string($0.name) }), "labels": ["verk-swift"],
+            "tag": "", "concurrency": .int(workState.servedQueues.reduce(0) { $0 + $1.concurrency }),
+            "queues": .array(workState.servedQueues.map { .string($0.name) }), "labels": ["verk-swift"],
             "identity": .string(identity), "node_id": .string(configuration.nodeID),
         ])
     }

@@ -191,7 +191,9 @@ final class QueueManager {
     /// Waits up to `timeout` for the worker process's frames or death, or a fetched job, and handles them.
     private func service(timeout: Double) {
         guard let process = children.process else {
-            if timeout > 0 { _ = stop.wait(timeout) }
+            // No process (paused, backing off): a job a wait under way still brought goes back to the queue.
+            var wake = pollfd(fd: fetch.wakeFD, events: Int16(POLLIN), revents: 0)
+            if poll(&wake, 1, Int32(max(0, min(timeout, 1)) * 1000)) > 0 { batch.requeue(fetch.takeArrived()) }
             return
         }
         var fds = [pollfd(fd: process.socket, events: Int16(POLLIN) | (process.hasPendingOutput ? Int16(POLLOUT) : 0), revents: 0),

@@ -3,27 +3,47 @@ import Logging
 import VerkShared
 
 /// The supervisor role: owns every Redis connection, runs one `QueueManager` thread (and worker process)
-/// per queue and one `ScheduleManager`, and turns SIGTERM/SIGINT into a graceful drain.
-public final class Supervisor {
+/// per queue, the `ScheduleManager`, the `Heartbeat` and the `ControlWatcher`, and turns SIGTERM/SIGINT
+/// into a graceful drain. The queues it runs are its configuration plus what it was told at runtime
+/// (`addQueue`, `removeQueue`, `pause`, `resume`, or `verk queue …`), kept in Redis.
+///
+/// `@unchecked Sendable`: the runtime API may be called from any thread; `queues` is only touched under
+/// `lock`, the API connection only under its own lock, and the rest is immutable after `init`.
+public final class Supervisor: @unchecked Sendable {
     public let configuration: VerkConfiguration
     public let retrySchedules: RetrySchedules
     public let stopSignal = StopSignal()
-    /// Job, queue and process events; subscribe before `run()` or at any time while it runs.
+    /// Job, queue and process events: `events.onEvent { … }` or `for await e in events.events()`.
     public let events = EventBus()
     private let logger: Logger
     var restartPolicy = RestartPolicy()
+    private let keys: KeySpace
+    private let workState = WorkState()
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+    private var queues: [String: RunningQueue] = [:]
+    private var initialQueuesStarted = false
+    private let wakeWatcher = DispatchSemaphore(value: 0)
+    private let apiConnection = LazyConnection()
+
+    /// A queue manager's thread and what it was told.
+    private struct RunningQueue {
+        let configuration: QueueConfiguration
+        let directives: QueueDirectives
+    }
 
     public init(configuration: VerkConfiguration, retrySchedules: RetrySchedules = RetrySchedules(), logger: Logger) {
         self.configuration = configuration
         self.retrySchedules = retrySchedules
         self.logger = logger
+        keys = KeySpace(namespace: configuration.namespace)
     }
 
     /// Runs until SIGTERM/SIGINT (or `stopSignal.stop()`), drains, and returns the process exit code.
     public func run() -> Int32 {
         // A write to a dead child or a dead Redis must be an error (EPIPE), not death.
         signal(SIGPIPE, SIG_IGN)
-        // Block the stop signals in every thread; this one waits for them with sigwait. Children get a
+        // Block the stop signals in every thread; one thread waits for them with sigwait. Children get a
         // clean mask from posix_spawn.
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -38,46 +58,156 @@ public final class Supervisor {
             logger.critical("invalid configuration: \(error)")
             return 78
         }
-        let keys = KeySpace(namespace: configuration.namespace)
-        var connections: [RedisConnection] = []
+        apiConnection.configure(redisConfig)
+        let node = configuration.nodeID
+        let watcher: ControlWatcher
+        let heartbeat: Heartbeat
+        let schedule: ScheduleManager
         do {
-            // Every connection is made (and AUTH checked) before anything starts, so a bad URL fails fast.
-            for i in 0...configuration.queues.count + 1 {
-                connections.append(try RedisConnection(configuration: redisConfig, name: "verk-\(configuration.nodeID)-\(i)", logger: logger))
-            }
-            try NodeRecovery(redis: connections[0], keys: keys, nodeID: configuration.nodeID, logger: logger)
-                .recover(queues: configuration.queues.map(\.name))
+            // These connections are made (and AUTH checked) before anything starts, so a bad URL fails fast.
+            let main = try RedisConnection(configuration: redisConfig, name: "verk-\(node)-schedule", logger: logger)
+            watcher = ControlWatcher(redis: try RedisConnection(configuration: redisConfig, name: "verk-\(node)-control", logger: logger),
+                                     keys: keys, nodeID: node, interval: min(1, configuration.pollInterval), stop: stopSignal, logger: logger)
+            heartbeat = Heartbeat(redis: try RedisConnection(configuration: redisConfig, name: "verk-\(node)-heartbeat", logger: logger),
+                                  configuration: configuration, stop: stopSignal, workState: workState, logger: logger)
+            let told = watcher.read() ?? (paused: [], overrides: QueueOverrides())
+            try NodeRecovery(redis: main, keys: keys, nodeID: node, logger: logger)
+                .recover(queues: told.overrides.apply(to: configuration.queues).map(\.name))
+            schedule = ScheduleManager(redis: main, configuration: configuration, stop: stopSignal, logger: logger)
+            apply(paused: told.paused, overrides: told.overrides, redis: redisConfig)
         } catch {
             logger.critical("cannot start: \(error)")
             return 1
         }
         logger.info("supervisor started", metadata: [
-            "node_id": "\(configuration.nodeID)", "pid": "\(getpid())", "redis": "\(redisConfig)",
-            "queues": "\(configuration.queues.map { "\($0.name):\($0.concurrency)" }.joined(separator: ","))",
+            "node_id": "\(node)", "pid": "\(getpid())", "redis": "\(redisConfig)",
+            "queues": "\(workState.servedQueues.map { "\($0.name):\($0.concurrency)" }.joined(separator: ","))",
         ])
 
-        let group = DispatchGroup()
-        let workState = WorkState()
         let finished = StopSignal()
-        let heartbeat = ThreadHandoff(value: Heartbeat(redis: connections[configuration.queues.count + 1], configuration: configuration,
-                                                       stop: stopSignal, workState: workState, logger: logger))
         let heartbeatGroup = DispatchGroup()
-        startThread("verk-heartbeat", heartbeatGroup) { heartbeat.value.run(until: finished) }
-        let schedule = ThreadHandoff(value: ScheduleManager(redis: connections[0], configuration: configuration, stop: stopSignal, logger: logger))
-        startThread("verk-schedule", group) { schedule.value.run() }
-        for (i, queue) in configuration.queues.enumerated() {
-            let manager = ThreadHandoff(value: QueueManager(
-                queue: queue, configuration: configuration, retrySchedules: retrySchedules, redis: connections[i + 1],
-                stop: stopSignal, directives: QueueDirectives(), workState: workState, events: events,
-                restartPolicy: restartPolicy, logger: logger))
-            // The manager's thread spawns its child and lives as long as the queue: PDEATHSIG is per thread.
-            startThread("verk-queue-\(queue.name)", group) { manager.value.run() }
+        let beating = ThreadHandoff(value: heartbeat)
+        startThread("verk-heartbeat", heartbeatGroup) { beating.value.run(until: finished) }
+        let scheduling = ThreadHandoff(value: schedule)
+        startThread("verk-schedule", group) { scheduling.value.run() }
+        let watching = ThreadHandoff(value: watcher)
+        startThread("verk-control", DispatchGroup()) { [self] in
+            watching.value.run(wake: wakeWatcher) { paused, overrides in apply(paused: paused, overrides: overrides, redis: redisConfig) }
         }
+        startSignalWaiter(signals)
+        while !stopSignal.wait(3600) {}
+        wakeWatcher.signal()
+        group.wait()
+        finished.stop()
+        heartbeatGroup.wait()
+        events.finish()
+        logger.info("supervisor stopped")
+        return 0
+    }
 
-        let waitSet = signals
+    // MARK: Runtime control (this node's queues; pause is fleet-wide)
+
+    /// Adds a queue to this node (or changes its concurrency), kept in Redis for its restarts.
+    public func addQueue(_ name: String, concurrency: Int) throws {
+        try apiConnection.with { try QueueControl(redis: $0, keys: keys).addQueue(name, concurrency: concurrency, node: configuration.nodeID) }
+        wakeWatcher.signal()
+    }
+
+    /// Removes a queue from this node: running jobs finish (up to `shutdown_timeout`), unstarted ones go
+    /// back to the queue, its worker process stops.
+    public func removeQueue(_ name: String) throws {
+        try apiConnection.with { try QueueControl(redis: $0, keys: keys).removeQueue(name, node: configuration.nodeID) }
+        wakeWatcher.signal()
+    }
+
+    /// Pauses a queue on every node: no new fetches, running jobs finish, enqueues still accepted.
+    public func pause(_ queue: String) throws {
+        try apiConnection.with { try QueueControl(redis: $0, keys: keys).pause(queue) }
+        wakeWatcher.signal()
+    }
+
+    public func resume(_ queue: String) throws {
+        try apiConnection.with { try QueueControl(redis: $0, keys: keys).resume(queue) }
+        wakeWatcher.signal()
+    }
+
+    /// The queues this node serves now.
+    public var servedQueues: [QueueConfiguration] { workState.servedQueues }
+
+    // MARK: Queue managers
+
+    /// Makes the running queue managers match what the node should run: new queues are started, removed
+    /// ones (and ones whose concurrency changed) drained, every one told whether it is paused.
+    private func apply(paused: Set<String>, overrides: QueueOverrides, redis: RedisConfiguration) {
+        let desired = overrides.apply(to: configuration.queues)
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopSignal.isStopping else { return }
+        for (name, running) in queues where !running.directives.isRemoved {
+            running.directives.setPaused(paused.contains(name))
+            guard let wanted = desired.first(where: { $0.name == name }) else {
+                logger.info("queue removed at runtime; draining it", metadata: ["queue": "\(name)"])
+                running.directives.remove()
+                continue
+            }
+            if wanted.concurrency != running.configuration.concurrency {
+                logger.info("queue concurrency changed at runtime; draining its worker process to restart it",
+                            metadata: ["queue": "\(name)", "from": "\(running.configuration.concurrency)", "to": "\(wanted.concurrency)"])
+                running.directives.remove()
+            }
+        }
+        for queue in desired where queues[queue.name] == nil {
+            start(queue, paused: paused.contains(queue.name), redis: redis)
+        }
+        initialQueuesStarted = true
+        workState.servedQueues = desired.filter { queues[$0.name].map { !$0.directives.isRemoved } ?? false }
+    }
+
+    /// Starts one queue's manager thread (under `lock`). Its own connection is made here; if that fails,
+    /// the next poll tries again.
+    private func start(_ queue: QueueConfiguration, paused: Bool, redis: RedisConfiguration) {
+        let connection: RedisConnection
+        do {
+            connection = try RedisConnection(configuration: redis, name: "verk-\(configuration.nodeID)-\(queue.name)", logger: logger)
+            // Registered before the first fetch, so a restart of this node finds the queue's in-progress list.
+            try connection.command("SADD", keys.nodeQueues(configuration.nodeID), queue.name)
+        } catch {
+            logger.error("cannot start queue; retrying at the next poll", metadata: ["queue": "\(queue.name)", "error": "\(error)"])
+            return
+        }
+        let directives = QueueDirectives(paused: paused)
+        queues[queue.name] = RunningQueue(configuration: queue, directives: directives)
+        if initialQueuesStarted {
+            logger.info("queue added at runtime", metadata: ["queue": "\(queue.name)", "concurrency": "\(queue.concurrency)"])
+            events.emit(.queueAdded(queue: queue.name, concurrency: queue.concurrency))
+        }
+        let manager = ThreadHandoff(value: QueueManager(
+            queue: queue, configuration: configuration, retrySchedules: retrySchedules, redis: connection, stop: stopSignal,
+            directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, logger: logger))
+        // The manager's thread spawns its child and lives as long as the queue: PDEATHSIG is per thread.
+        startThread("verk-queue-\(queue.name)", group) { [self] in
+            manager.value.run()
+            queueEnded(queue.name, directives: directives)
+        }
+    }
+
+    private func queueEnded(_ name: String, directives: QueueDirectives) {
+        lock.lock()
+        if queues[name]?.directives === directives { queues[name] = nil }
+        lock.unlock()
+        workState.remove(queue: name)
+        if !stopSignal.isStopping {
+            events.emit(.queueRemoved(queue: name))
+            wakeWatcher.signal()  // a queue drained for a new concurrency starts again at once
+        }
+    }
+
+    // MARK: Threads and signals
+
+    private func startSignalWaiter(_ signals: sigset_t) {
         let timeout = Int(configuration.shutdownTimeout)
         let waiter = Thread { [stopSignal, logger] in
-            var set = waitSet
+            var set = signals
             var sig: Int32 = 0
             while sigwait(&set, &sig) == 0 {
                 if sig == SIGTSTP {
@@ -91,11 +221,6 @@ public final class Supervisor {
         }
         waiter.name = "verk-signals"
         waiter.start()
-        group.wait()
-        finished.stop()
-        heartbeatGroup.wait()
-        logger.info("supervisor stopped")
-        return 0
     }
 
     private func startThread(_ name: String, _ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
@@ -108,4 +233,30 @@ public final class Supervisor {
         thread.stackSize = 4 << 20
         thread.start()
     }
+}
+
+/// The connection behind the runtime API, made on first use (the API is rarely called).
+/// `@unchecked Sendable`: state only under `lock`.
+private final class LazyConnection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var configuration: RedisConfiguration?
+    private var connection: RedisConnection?
+
+    func configure(_ configuration: RedisConfiguration) { lock.withLock { self.configuration = configuration } }
+
+    func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if let connection { return try body(connection) }
+        guard let configuration else { throw SupervisorError.notRunning }
+        let made = try RedisConnection(configuration: configuration, name: "verk-api")
+        connection = made
+        return try body(made)
+    }
+}
+
+public enum SupervisorError: Error, CustomStringConvertible {
+    case notRunning
+
+    public var description: String { "the supervisor is not running yet; call this from the onStart hook or after run() has started" }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VerkShared
 
 /// What each queue is running right now, published by the queue managers (at most every 100 ms) and read
 /// by the heartbeat for Sidekiq's Busy page. `@unchecked Sendable`: state only under `lock`.
@@ -15,6 +16,16 @@ final class WorkState: @unchecked Sendable {
 
     private let lock = NSLock()
     private var queues: [String: QueueSnapshot] = [:]
+    private var served: [QueueConfiguration] = []
+
+    /// The queues this node serves now (configured, added and removed at runtime), for the heartbeat.
+    var servedQueues: [QueueConfiguration] {
+        get { lock.withLock { served } }
+        set { lock.withLock { served = newValue } }
+    }
+
+    /// A queue that ended no longer shows on the Busy page.
+    func remove(queue: String) { lock.withLock { _ = queues.removeValue(forKey: queue) } }
 
     func publish(queue: String, _ snapshot: QueueSnapshot) {
         lock.lock()

@@ -10,7 +10,7 @@ final class DemoNode {
 
     init(namespace: String, queues: [String], nodeID: String = "node-" + JobID.generate().prefix(6),
          shutdownTimeout: Double = 10, pollInterval: Double = 0.1, redisURL: String = TestRedis.url,
-         extraEnv: [String: String] = [:]) throws {
+         extraEnv: [String: String] = [:], waitFor: [String]? = nil) throws {
         self.namespace = namespace
         self.nodeID = nodeID
         var args = ["--node-id", nodeID, "--shutdown-timeout", "\(shutdownTimeout)", "--poll-interval", "\(pollInterval)"]
@@ -18,9 +18,11 @@ final class DemoNode {
         process = try Spawned(Binaries.demo, args, env: [
             "VERK_REDIS_URL": redisURL, "VERK_NAMESPACE": namespace, "VERK_LOG_LEVEL": "info",
         ].merging(extraEnv) { $1 })
+        // A paused queue starts no worker process: `waitFor` names the queues to wait for.
+        let expected = Set(waitFor ?? queues.map { String($0.split(separator: ":").first ?? "") })
         try eventually(timeout: 20, "every worker process of \(nodeID) to start") {
             if process.hasExited { throw TestFailure.process("verk-demo exited: \(process.stderr)") }
-            return Set(workerPIDs().map(\.queue)).count == queues.count
+            return expected.isSubset(of: Set(workerPIDs().map(\.queue)))
         }
     }
 
