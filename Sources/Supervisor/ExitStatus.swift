@@ -9,6 +9,9 @@ enum ExitStatus: Equatable, CustomStringConvertible {
         if raw & 0x7F == 0 { self = .exited((raw >> 8) & 0xFF) } else { self = .signaled(raw & 0x7F) }
     }
 
+    var signal: Int32? { if case .signaled(let s) = self { return s }; return nil }
+    var code: Int32? { if case .exited(let c) = self { return c }; return nil }
+
     var description: String {
         switch self {
         case .exited(let code): return "exited with status \(code)"

@@ -3,10 +3,10 @@ import Logging
 import VerkShared
 
 /// Runs one queue on this node, on its own thread with its own Redis connection: the loop that ties the
-/// pieces together. Each cycle is one Redis round trip (the `SettlementBatch`: every ack, failure,
-/// requeue, enqueue and stat since the last, plus the next fetch from the `FetchStrategy`) and one socket
-/// write of every job fetched to the worker process, which the `ChildSupervisor` starts and replaces.
-/// `InFlightJobs` says what that process holds; `LostJobs` what becomes of it when the process ends.
+/// pieces together. Each cycle is one Redis round trip (the ledger's `SettlementBatch` — every ack,
+/// failure, requeue, enqueue and stat since the last — plus the next fetch from the `FetchStrategy`) and
+/// one socket write of every job fetched to the worker process, which the `ChildSupervisor` starts and
+/// replaces. The node's `StopSignal` and the queue's `QueueDirectives` (pause, removal) steer it.
 final class QueueManager {
     let queue: QueueConfiguration
     private let configuration: VerkConfiguration
@@ -18,10 +18,9 @@ final class QueueManager {
     private let events: EventBus
     private let target: SettlementBatch.Target
     private let reconciler: InProgressReconciler
-    private var logger: Logger
+    private let logger: Logger
     private let window: Int
-    private var inFlight = InFlightJobs()
-    private var batch = SettlementBatch()
+    private var ledger: JobLedger
     private var publisher: WorkPublisher
     private var phase = Phase.running
     private var lastStatsFlush = 0.0
@@ -29,7 +28,7 @@ final class QueueManager {
     private var redisErrors = 0
     /// Set after a connection failure: a fetch may have run without its reply reaching us.
     private var needsReconcile = false
-    /// While leaving (node stop or queue removal), and while recycling: when running jobs must be done.
+    /// When running jobs must be done: while leaving (node stop or queue removal), and while recycling.
     private var drainDeadline: Double?
     private var recycleDeadline: Double?
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
@@ -39,26 +38,21 @@ final class QueueManager {
 
     init(queue: QueueConfiguration, configuration: VerkConfiguration, retrySchedules: RetrySchedules, redis: RedisConnection,
          stop: StopSignal, directives: QueueDirectives, workState: WorkState, events: EventBus, restartPolicy: RestartPolicy, logger: Logger) {
-        self.queue = queue
-        self.configuration = configuration
-        self.redis = redis
-        self.stop = stop
-        self.directives = directives
-        self.events = events
+        (self.queue, self.configuration, self.redis, self.stop, self.directives, self.events) = (queue, configuration, redis, stop, directives, events)
         var logger = logger
         logger[metadataKey: "queue"] = "\(queue.name)"
         self.logger = logger
         let keys = KeySpace(namespace: configuration.namespace)
         let inProgress = keys.inProgress(queue: queue.name, node: configuration.nodeID)
-        let recorder = FailureRecorder(keys: keys, policy: configuration.retryPolicy, retrySchedules: retrySchedules,
-                                       queue: queue.name, inProgress: inProgress)
-        target = SettlementBatch.Target(keys: keys, queue: queue.name, inProgress: inProgress, recorder: recorder)
+        target = SettlementBatch.Target(keys: keys, queue: queue.name, inProgress: inProgress, recorder: FailureRecorder(
+            keys: keys, policy: configuration.retryPolicy, retrySchedules: retrySchedules, queue: queue.name, inProgress: inProgress))
         reconciler = InProgressReconciler(keys: keys, queue: queue.name, inProgress: inProgress)
         window = queue.concurrency + configuration.prefetch(for: queue)
         fetch = ReliableFetch(source: keys.queue(queue.name), destination: inProgress, blocking: BlockingFetcher(
             redis: redis.configuration, source: keys.queue(queue.name), destination: inProgress,
             name: "verk-fetch-\(configuration.nodeID)-\(queue.name)", logger: logger))
         children = ChildSupervisor(queue: queue, restartPolicy: restartPolicy, events: events, logger: logger)
+        ledger = JobLedger(queue: queue.name, maxJobSize: configuration.maxJobSize, events: events, logger: logger)
         publisher = WorkPublisher(queue: queue.name, workState: workState)
     }
 
@@ -80,12 +74,10 @@ final class QueueManager {
             // An empty queue with room to spare: let the fetch wait in Redis for the next job.
             if freeSlots > 0 && queueLooksEmpty { fetch.waitForJob() } else if stop.isQuiet || phase != .running { fetch.stopWaiting() }
             service(timeout: waitTimeout(now: Timestamp.now()))
-            enforceTimeouts()
-            enforceMemoryLimit()
-            if children.process?.escalateIfDue() == true { logger.warning("worker process did not stop after SIGTERM; killed it") }
-            publisher.publish(inFlight: inFlight, pid: children.process?.pid)
+            enforceLimits(now: Timestamp.now())
+            publisher.publish(inFlight: ledger.inFlight, pid: children.process?.pid)
         }
-        batch.requeue(fetch.finish())
+        ledger.batch.requeue(fetch.finish())
         roundTrip()  // the last acks, requeues and stats
         logger.info("queue stopped")
     }
@@ -94,20 +86,17 @@ final class QueueManager {
 
     private var freeSlots: Int {
         guard children.process?.acceptsJobs == true, phase == .running, !stop.isQuiet else { return 0 }
-        return max(0, window - inFlight.count)
+        return max(0, window - ledger.inFlight.count)
     }
 
     private func waitTimeout(now: Double) -> Double {
-        if batch.hasMoves { return 0 }
+        if ledger.batch.hasMoves { return 0 }
         var wake = now + 0.5
-        if !batch.stats.isEmpty { wake = min(wake, lastStatsFlush + Self.statsFlushInterval) }
-        guard let process = children.process else {
-            return stop.isStopping ? 0.01 : max(0.01, min(wake, children.nextStartAt) - now)
-        }
+        if !ledger.batch.stats.isEmpty { wake = min(wake, lastStatsFlush + Self.statsFlushInterval) }
+        guard let process = children.process else { return stop.isStopping ? 0.01 : max(0.01, min(wake, children.nextStartAt) - now) }
         if freeSlots > 0 && !queueLooksEmpty { return 0 }
         // Woken by the child's frames, its death, or the fetch; at the latest at a timeout or deadline.
-        wake = min(wake, inFlight.nextDeadline ?? .infinity, process.nextDeadline ?? .infinity)
-        return max(0, wake - now)
+        return max(0, min(wake, ledger.inFlight.nextDeadline ?? .infinity, process.nextDeadline ?? .infinity) - now)
     }
 
     // MARK: Redis
@@ -119,23 +108,21 @@ final class QueueManager {
         // While the fetch waits on an empty queue, pipelined fetches would only find nothing.
         let free = queueLooksEmpty ? 0 : freeSlots
         let now = Timestamp.now()
-        let flushStats = !batch.stats.isEmpty && (now - lastStatsFlush >= Self.statsFlushInterval || isLeaving)
-        guard batch.hasMoves || flushStats || free > 0 else { return }
-        let plan = batch.plan(to: target, fetch: fetch.fetchCommands(count: free), flushStats: flushStats, now: now)
+        let flushStats = !ledger.batch.stats.isEmpty && (now - lastStatsFlush >= Self.statsFlushInterval || isLeaving)
+        guard ledger.batch.hasMoves || flushStats || free > 0 else { return }
+        let plan = ledger.batch.plan(to: target, fetch: fetch.fetchCommands(count: free), flushStats: flushStats, now: now)
         let replies: [RedisReply]
         do {
             replies = plan.items.isEmpty ? [] : try redis.pipeline(plan.items)
             redisErrors = 0
         } catch {
             // Nothing is forgotten: the batch keeps its moves, which are idempotent, for the next cycle.
-            redisFailed(error)
-            return
+            return redisFailed(error)
         }
-        let settled = batch.settle(plan, replies: replies)
+        let settled = ledger.batch.settle(plan, replies: replies)
         if flushStats { lastStatsFlush = now }
-        for f in settled.recordedFailures { reportFailure(payload: f.payload, f.failure, f.destination) }
+        ledger.report(settled)
         for (request, error) in settled.enqueueResults { children.process?.enqueue(.enqueueResult(request: request, error: error)) }
-        for message in settled.refused { logger.error("Redis refused a command", metadata: ["error": "\(message)"]) }
         if free > 0 { queueLooksEmpty = settled.fetched.count < free }
         dispatch(settled.fetched)
     }
@@ -147,7 +134,7 @@ final class QueueManager {
             dispatch(arrived)
         }
         do {
-            let moved = try reconciler.reconcile(redis: redis, known: inFlight.entries.values.map(\.payload) + batch.pendingPayloads)
+            let moved = try reconciler.reconcile(redis: redis, known: ledger.inFlight.entries.values.map(\.payload) + ledger.batch.pendingPayloads)
             needsReconcile = false
             if moved > 0 { logger.warning("requeued in-progress jobs whose fetch reply was lost with the connection", metadata: ["count": "\(moved)"]) }
         } catch {
@@ -165,47 +152,34 @@ final class QueueManager {
         _ = stop.wait(min(1.0, 0.05 * Double(redisErrors)))
     }
 
+    // MARK: The worker process
+
     private func dispatch(_ payloads: [[UInt8]]) {
         guard !payloads.isEmpty else { return }
-        guard let process = children.process, process.acceptsJobs else {
-            batch.requeue(payloads)
-            return
-        }
+        guard let process = children.process, process.acceptsJobs else { return ledger.batch.requeue(payloads) }
         for payload in payloads {
-            // A payload no frame can carry would be rejected by the child and requeued forever: it can
-            // never run, so it goes to the dead set with the reason.
-            guard payload.count <= configuration.maxJobSize else {
-                batch.fail(payload, JobFailure(
-                    errorClass: VerkErrorClass.payloadTooLarge.rawValue,
-                    message: "job payload of \(payload.count) bytes exceeds max_job_size (\(configuration.maxJobSize) bytes); pass a reference (a key, a URL) instead of the data",
-                    retryable: false))
-                continue
-            }
-            process.enqueue(.run(seq: inFlight.add(payload), payload: payload))
+            if let frame = ledger.send(payload) { process.enqueue(frame) }
         }
         if !process.flush() { processLost() }
     }
 
-    // MARK: The worker process
-
     /// Waits up to `timeout` for the worker process's frames or death, or a fetched job, and handles them.
     private func service(timeout: Double) {
+        let ms = Int32(max(0, min(timeout, 1)) * 1000)
         guard let process = children.process else {
             // No process (paused, backing off): a job a wait under way still brought goes back to the queue.
             var wake = pollfd(fd: fetch.wakeFD, events: Int16(POLLIN), revents: 0)
-            if poll(&wake, 1, Int32(max(0, min(timeout, 1)) * 1000)) > 0 { batch.requeue(fetch.takeArrived()) }
+            if poll(&wake, 1, ms) > 0 { ledger.batch.requeue(fetch.takeArrived()) }
             return
         }
         var fds = [pollfd(fd: process.socket, events: Int16(POLLIN) | (process.hasPendingOutput ? Int16(POLLOUT) : 0), revents: 0),
-                   pollfd(fd: fetch.wakeFD, events: Int16(POLLIN), revents: 0)]
-        if process.pidfd >= 0 { fds.append(pollfd(fd: process.pidfd, events: Int16(POLLIN), revents: 0)) }
-        guard poll(&fds, nfds_t(fds.count), Int32(max(0, min(timeout, 1)) * 1000)) >= 0 else { return }
+                   pollfd(fd: fetch.wakeFD, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: process.pidfd, events: Int16(POLLIN), revents: 0)]  // a negative fd is ignored
+        guard poll(&fds, nfds_t(fds.count), ms) >= 0 else { return }
         if fds[1].revents != 0 {
             let jobs = fetch.takeArrived()
-            if !jobs.isEmpty {
-                queueLooksEmpty = false
-                dispatch(jobs)
-            }
+            if !jobs.isEmpty { queueLooksEmpty = false }
+            dispatch(jobs)
         }
         if process.state == .starting, Timestamp.now() > process.helloDeadline {
             logger.error("worker process did not say hello in time; restarting it", metadata: ["pid": "\(process.pid)"])
@@ -215,7 +189,10 @@ final class QueueManager {
         if fds[0].revents & Int16(POLLOUT) != 0, !process.flush() { return processLost() }
         if fds[0].revents != 0 {
             let outcome = process.read(scratch: scratch)
-            for frame in outcome.frames { handle(frame) }
+            for frame in outcome.frames {
+                if case .hello(let version, _) = frame { _ = children.helloReceived(version: version) }
+                else if ledger.record(frame) { publisher.changed = true }
+            }
             if let error = outcome.error {
                 logger.error("bad frame from worker process; restarting it", metadata: ["pid": "\(process.pid)", "error": "\(error)"])
                 process.kill()
@@ -223,47 +200,17 @@ final class QueueManager {
             }
             if outcome.closed { return processLost() }
         }
-        if fds.count > 2, fds[2].revents != 0 { return processLost() }
+        if fds[2].revents != 0 { return processLost() }
         if process.hasPendingOutput, !process.flush() { processLost() }
     }
 
-    private func handle(_ frame: Frame) {
-        switch frame {
-        case .hello(let version, _):
-            _ = children.helloReceived(version: version)
-        case .started(let seq, let timeout):
-            inFlight.markStarted(seq, at: Timestamp.now(), timeout: timeout)
-            publisher.changed = true
-            if events.isObserved, let entry = inFlight.entries[seq] { events.emit(.jobStarted(info(entry.payload))) }
-        case .done(let seq, let micros):
-            guard let entry = inFlight.remove(seq) else { return }
-            batch.ack(entry.payload)
-            publisher.changed = true
-            if events.isObserved { events.emit(.jobFinished(info(entry.payload), duration: Double(micros) / 1_000_000)) }
-        case .failed(let seq, _, let errorClass, let message, let backtrace):
-            guard let entry = inFlight.remove(seq) else { return }
-            batch.fail(entry.payload, JobFailure(errorClass: errorClass, message: message, backtrace: backtrace))
-            publisher.changed = true
-        case .released(let seq):
-            guard let entry = inFlight.remove(seq) else { return }
-            batch.requeue([entry.payload])
-        case .enqueue(let request, let at, let payload):
-            batch.enqueue(request: request, at: at, payload: payload)
-        case .run, .enqueueResult, .drain:
-            logger.error("unexpected frame from worker process", metadata: ["kind": "\(frame.kind)"])
-        }
-    }
-
-    /// The worker process is gone (crash, kill, closed socket, or a drain or stop that completed): its
-    /// jobs are settled by `LostJobs`, and it is replaced unless the queue is leaving.
+    /// The worker process is gone (crash, kill, closed socket, or a drain or stop that completed): the
+    /// ledger settles its jobs, and it is replaced unless the queue is leaving.
     private func processLost(reason: String? = nil, timedOut: Set<UInt64> = []) {
         fetch.stopWaiting()
         guard let loss = children.processLost(reason: reason, replace: !isLeaving) else { return }
-        let taken = inFlight.takeAll()
+        let (settlement, running) = ledger.processEnded(loss, timedOut: timedOut)
         publisher.changed = true
-        let settlement = LostJobs.settle(running: taken.running, notStarted: taken.notStarted, loss: loss, timedOut: timedOut, queue: queue.name)
-        batch.requeue(settlement.requeue)
-        for f in settlement.failures { batch.fail(f.payload, f.failure) }
         if loss.wasStopped {
             logger.warning("worker process stopped; its unfinished jobs went back to the queue",
                            metadata: ["pid": "\(loss.pid)", "requeued": "\(settlement.requeue.count)"])
@@ -271,18 +218,13 @@ final class QueueManager {
             logger.info("worker process drained and exited", metadata: ["pid": "\(loss.pid)"])
         } else {
             logger.error("worker process died", metadata: [
-                "pid": "\(loss.pid)", "status": "\(loss.status)", "running": "\(taken.running.count)", "requeued": "\(taken.notStarted.count)",
-            ])
-            var signal: Int32?, code: Int32?
-            switch loss.status {
-            case .signaled(let s): signal = s
-            case .exited(let c): code = c
-            }
-            events.emit(.processCrashed(queue: queue.name, pid: loss.pid, signal: signal, exitCode: code, jobsAffected: settlement.failures.count))
+                "pid": "\(loss.pid)", "status": "\(loss.status)", "running": "\(running)", "requeued": "\(settlement.requeue.count)"])
+            events.emit(.processCrashed(queue: queue.name, pid: loss.pid, signal: loss.status.signal, exitCode: loss.status.code,
+                                        jobsAffected: settlement.failures.count))
         }
     }
 
-    /// Begins a drain of the worker process; one still starting is not worth waiting for when leaving.
+    /// Asks the worker process to drain; one still starting is not worth waiting for when leaving.
     private func beginDrain(_ reason: WorkerProcessHandle.DrainReason) {
         guard let process = children.process else { return }
         if process.state == .starting && (reason == .shutdown || reason == .removal) {
@@ -293,30 +235,24 @@ final class QueueManager {
         if !process.flush() { processLost() }
     }
 
-    // MARK: Policies applied to the running process
-
-    /// A job past its hard timeout: threads cannot be cancelled safely, so its worker process is stopped.
-    private func enforceTimeouts() {
-        guard let process = children.process, inFlight.nextDeadline.map({ $0 <= Timestamp.now() }) == true else { return }
-        let overdue = Set(inFlight.overdue(at: Timestamp.now()))
-        logger.warning("job exceeded its timeout; stopping its worker process", metadata: ["pid": "\(process.pid)", "jobs": "\(overdue.count)"])
-        process.kill()
-        processLost(reason: "was stopped because another job in it exceeded its timeout", timedOut: overdue)
-    }
-
-    /// A worker process over its memory limit is drained (unstarted jobs come back, running ones finish
-    /// within the shutdown timeout) and replaced: a recycle, not a crash.
-    private func enforceMemoryLimit() {
+    /// Hard timeouts (threads cannot be cancelled safely, so the process is stopped), the memory limit
+    /// (drained and replaced: a recycle, not a crash), and the SIGTERM → SIGKILL escalation.
+    private func enforceLimits(now: Double) {
         guard let process = children.process else { return }
-        let now = Timestamp.now()
+        let overdue = ledger.overdue(at: now)
+        if !overdue.isEmpty {
+            logger.warning("job exceeded its timeout; stopping its worker process", metadata: ["pid": "\(process.pid)", "jobs": "\(overdue.count)"])
+            process.kill()
+            return processLost(reason: "was stopped because another job in it exceeded its timeout", timedOut: overdue)
+        }
+        if process.escalateIfDue(now: now) { logger.warning("worker process did not stop after SIGTERM; killed it") }
         if process.drainReason == .recycle, process.state == .draining, let deadline = recycleDeadline, now >= deadline {
-            logger.warning("jobs did not finish before the recycle deadline; stopping the worker process",
-                           metadata: ["pid": "\(process.pid)", "unfinished": "\(inFlight.count)"])
+            logger.warning("jobs did not finish before the recycle deadline; stopping the worker process", metadata: ["pid": "\(process.pid)"])
             return process.terminate(grace: ChildSupervisor.stopGrace, now: now)
         }
         guard let rssMB = children.memoryOverLimit(configuration.memoryLimitMB(for: queue), now: now) else { return }
-        logger.warning("worker process is over its memory limit; draining and replacing it",
-                       metadata: ["pid": "\(process.pid)", "rss_mb": "\(rssMB)", "limit_mb": "\(configuration.memoryLimitMB(for: queue) ?? 0)"])
+        logger.warning("worker process is over its memory limit; draining and replacing it", metadata: [
+            "pid": "\(process.pid)", "rss_mb": "\(rssMB)", "limit_mb": "\(configuration.memoryLimitMB(for: queue) ?? 0)"])
         recycleDeadline = now + configuration.shutdownTimeout
         fetch.stopWaiting()
         beginDrain(.recycle)
@@ -331,10 +267,10 @@ final class QueueManager {
         case (true, .running):
             phase = .pausing
             fetch.stopWaiting()
+            logger.info("queue paused: no new jobs are fetched; running jobs finish", metadata: ["in_flight": "\(ledger.inFlight.count)"])
+            events.emit(.queuePausing(queue: queue.name, running: ledger.runningCount))
             beginDrain(.pause)
-            logger.info("queue paused: no new jobs are fetched; running jobs finish", metadata: ["in_flight": "\(inFlight.count)"])
-            events.emit(.queuePausing(queue: queue.name, running: inFlight.entries.values.filter { $0.startedAt != nil }.count))
-        case (true, .pausing) where children.process == nil && inFlight.isEmpty:
+        case (true, .pausing) where children.process == nil && ledger.inFlight.isEmpty:
             phase = .paused
             events.emit(.queuePaused(queue: queue.name))
         case (false, .pausing), (false, .paused):
@@ -354,31 +290,16 @@ final class QueueManager {
             fetch.stopWaiting()
             drainDeadline = (stop.requestedAt ?? now) + configuration.shutdownTimeout
             beginDrain(stop.isStopping ? .shutdown : .removal)
-            logger.info("draining", metadata: ["in_flight": "\(inFlight.count)"])
+            logger.info("draining", metadata: ["in_flight": "\(ledger.inFlight.count)"])
         }
         if let process = children.process, let deadline = drainDeadline, now >= deadline, process.state != .stopping {
             logger.warning("shutdown timeout reached; stopping the worker process, unfinished jobs go back to the queue",
-                           metadata: ["unfinished": "\(inFlight.count)"])
+                           metadata: ["unfinished": "\(ledger.inFlight.count)"])
             process.terminate(grace: ChildSupervisor.stopGrace, now: now)
         }
-        guard children.process == nil && inFlight.isEmpty else { return false }
-        if batch.isEmpty { return true }
+        guard children.process == nil && ledger.inFlight.isEmpty else { return false }
+        if ledger.batch.isEmpty { return true }
         roundTrip()
-        return batch.isEmpty || redisErrors > 20
-    }
-
-    // MARK: Reporting
-
-    private func info(_ payload: [UInt8]) -> JobEventInfo { JobEventInfo(queue: queue.name, payload: payload) }
-
-    private func reportFailure(payload: [UInt8], _ failure: JobFailure, _ destination: RetryPolicy.Destination) {
-        let next: String
-        switch destination {
-        case .retry(let at): next = "retry in \(Int((at - Timestamp.now()).rounded()))s"
-        case .dead: next = "dead"
-        case .discard: next = "discarded (retry: false)"
-        }
-        logger.warning("job failed", metadata: ["error_class": "\(failure.errorClass)", "error": "\(failure.message)", "next": "\(next)"])
-        events.emit(.jobFailed(info(payload), errorClass: failure.errorClass, message: failure.message, outcome: JobFailureOutcome(destination)))
+        return ledger.batch.isEmpty || redisErrors > 20
     }
 }
