@@ -43,6 +43,24 @@ public struct KeySpace: Sendable, Equatable {
     public var nodes: String { key("verk:nodes") }
     /// Queues a node has fetched from (so its in-progress lists can be found after it dies).
     public func nodeQueues(_ node: String) -> String { key("verk:node:" + node + ":queues") }
+
+    // MARK: Runtime queue control (see QueueControl)
+
+    /// Set of queue names no node fetches from, fleet-wide, until resumed.
+    public var paused: String { key("verk:paused") }
+    /// Fleet-wide runtime queue commands: hash of queue name → concurrency (decimal) or `removed`.
+    public var queueOverrides: String { key("verk:queue-overrides") }
+    /// One node's own runtime queue commands, in the same format; they win over the fleet-wide ones.
+    public func queueOverrides(node: String) -> String {
+        let affixes = nodeQueueOverridesAffixes
+        return affixes.prefix + node + affixes.suffix
+    }
+    /// What comes before and after the node id in `queueOverrides(node:)`: a Lua script that clears every
+    /// node's entry builds the names from these, so the layout is still only written here.
+    public var nodeQueueOverridesAffixes: (prefix: String, suffix: String) { (key("verk:node:"), ":queue-overrides") }
+    /// Set of node ids that have been given their own queue commands. A node may be told something before
+    /// it first starts, when it is not yet in `nodes`; a fleet-wide command must still clear its entry.
+    public var queueOverrideNodes: String { key("verk:queue-overrides:nodes") }
 }
 
 /// Sidekiq's constants for stats and the dead set.

@@ -27,22 +27,3 @@ struct StatsCommand: ParsableCommand {
         }
     }
 }
-
-struct QueuesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "queues", abstract: "List queues with size and latency.")
-
-    @OptionGroup var global: GlobalOptions
-    @Flag(help: "Print JSON.") var json = false
-
-    func run() throws {
-        let stats = try Stats.read(try global.connect(), keys: global.keys)
-        if json {
-            printJSON(stats.json["queues"] ?? [:])
-            return
-        }
-        for name in stats.queues.keys.sorted() {
-            let q = stats.queues[name]!
-            print("\(name)\t\(q.size)\t\(String(format: "%.3f", q.latency))")
-        }
-    }
-}

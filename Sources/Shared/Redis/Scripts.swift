@@ -72,4 +72,34 @@ public enum Scripts {
         if moved > 0 then redis.call('SADD', KEYS[3], ARGV[1]) end
         return moved
         """)
+
+    /// A fleet-wide queue command (add, remove, or reset to the configuration) together with the deletion
+    /// of that queue's entry from every node's own override hash, atomically, so the latest command wins:
+    /// a node-specific entry written before it cannot outlive it, and one written after it wins. The nodes
+    /// are read inside the script (from `verk:nodes` and the override-nodes index) so a node that appears
+    /// mid-command is not missed; their hash names are built here from the prefix and suffix KeySpace
+    /// gives, which is sound on the single Redis (not a cluster) that Verk runs against.
+    /// KEYS: fleet override hash, nodes zset, override-nodes set. ARGV: queue, value (concurrency or
+    /// `removed`; empty deletes the fleet entry), node hash prefix, node hash suffix.
+    /// Returns how many node entries were deleted.
+    public static let setFleetQueueOverride = RedisScript(name: "set_fleet_queue_override", source: """
+        if ARGV[2] == '' then
+          redis.call('HDEL', KEYS[1], ARGV[1])
+        else
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        end
+        local cleared = 0
+        local seen = {}
+        local function clear(node)
+          if seen[node] then return end
+          seen[node] = true
+          local key = ARGV[3] .. node .. ARGV[4]
+          cleared = cleared + redis.call('HDEL', key, ARGV[1])
+          -- An emptied hash is gone: its node no longer needs to be in the index.
+          if redis.call('EXISTS', key) == 0 then redis.call('SREM', KEYS[3], node) end
+        end
+        for _, node in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do clear(node) end
+        for _, node in ipairs(redis.call('SMEMBERS', KEYS[3])) do clear(node) end
+        return cleared
+        """)
 }
