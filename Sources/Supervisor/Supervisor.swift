@@ -131,6 +131,12 @@ public final class Supervisor: @unchecked Sendable {
         wakeWatcher.signal()
     }
 
+    /// Verk's QueueStats for every known queue: size, latency, processed and failed totals, running now
+    /// (across the fleet), paused.
+    public func queueStats() throws -> [QueueStats] {
+        try apiConnection.with { try QueueStats.read($0, keys: keys) }
+    }
+
     /// The queues this node serves now.
     public var servedQueues: [QueueConfiguration] { workState.servedQueues }
 
