@@ -91,6 +91,61 @@ final class ChildSupervisor {
         return loss
     }
 
+    /// What one wait on the worker process brought.
+    struct Wakeup {
+        /// `alsoWatching` became readable.
+        var watchedReady = false
+        /// Job frames, in order (hellos are handled here).
+        var frames: [Frame] = []
+        /// The process is gone or was killed: settle its jobs with `processLost(reason:)`.
+        var lost = false
+        var reason: String?
+    }
+
+    /// Waits up to `timeout` for the worker process's frames, its death, or `alsoWatching`; flushes what
+    /// is queued for it; kills it when it missed its hello deadline or sent a malformed frame.
+    func wait(timeout: Double, alsoWatching fd: Int32, scratch: UnsafeMutableRawBufferPointer) -> Wakeup {
+        var result = Wakeup()
+        let ms = Int32(max(0, min(timeout, 1)) * 1000)
+        guard let process else {
+            var watched = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            result.watchedReady = poll(&watched, 1, ms) > 0
+            return result
+        }
+        var fds = [pollfd(fd: process.socket, events: Int16(POLLIN) | (process.hasPendingOutput ? Int16(POLLOUT) : 0), revents: 0),
+                   pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: process.pidfd, events: Int16(POLLIN), revents: 0)]  // a negative fd is ignored
+        guard poll(&fds, nfds_t(fds.count), ms) >= 0 else { return result }
+        result.watchedReady = fds[1].revents != 0
+        if process.state == .starting, Timestamp.now() > process.helloDeadline {
+            logger.error("worker process did not say hello in time; restarting it", metadata: ["pid": "\(process.pid)"])
+            process.kill()
+            return lost(result, reason: "did not start within \(Int(Self.helloTimeout)) s and was stopped")
+        }
+        if fds[0].revents & Int16(POLLOUT) != 0, !process.flush() { return lost(result) }
+        if fds[0].revents != 0 {
+            let outcome = process.read(scratch: scratch)
+            for frame in outcome.frames {
+                if case .hello(let version, _) = frame { _ = helloReceived(version: version) } else { result.frames.append(frame) }
+            }
+            if let error = outcome.error {
+                logger.error("bad frame from worker process; restarting it", metadata: ["pid": "\(process.pid)", "error": "\(error)"])
+                process.kill()
+                return lost(result, reason: "sent an invalid frame (\(error)) and was stopped")
+            }
+            if outcome.closed { return lost(result) }
+        }
+        if fds[2].revents != 0 || (process.hasPendingOutput && !process.flush()) { return lost(result) }
+        return result
+    }
+
+    private func lost(_ wakeup: Wakeup, reason: String? = nil) -> Wakeup {
+        var wakeup = wakeup
+        wakeup.lost = true
+        wakeup.reason = reason
+        return wakeup
+    }
+
     /// Resident memory in MB when the ready worker process is over `limit` (checked at most once a second).
     func memoryOverLimit(_ limit: Int?, now: Double = Timestamp.now()) -> Int? {
         guard let limit, let process, process.acceptsJobs, now - lastMemoryCheck >= 1 else { return nil }

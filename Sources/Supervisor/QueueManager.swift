@@ -16,25 +16,19 @@ final class QueueManager {
     private let stop: StopSignal
     private let directives: QueueDirectives
     private let events: EventBus
-    private let target: SettlementBatch.Target
-    private let reconciler: InProgressReconciler
+    private let link: SettlementLink
     private let logger: Logger
     private let window: Int
     private var ledger: JobLedger
     private var publisher: WorkPublisher
     private var phase = Phase.running
-    private var lastStatsFlush = 0.0
     private var queueLooksEmpty = false
-    private var redisErrors = 0
-    /// Set after a connection failure: a fetch may have run without its reply reaching us.
-    private var needsReconcile = false
     /// When running jobs must be done: while leaving (node stop or queue removal), and while recycling.
     private var drainDeadline: Double?
     private var recycleDeadline: Double?
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
 
     enum Phase { case running, pausing, paused }
-    static let statsFlushInterval = 0.1
 
     init(queue: QueueConfiguration, configuration: VerkConfiguration, retrySchedules: RetrySchedules, redis: RedisConnection,
          stop: StopSignal, directives: QueueDirectives, workState: WorkState, events: EventBus, restartPolicy: RestartPolicy, logger: Logger) {
@@ -44,9 +38,9 @@ final class QueueManager {
         self.logger = logger
         let keys = KeySpace(namespace: configuration.namespace)
         let inProgress = keys.inProgress(queue: queue.name, node: configuration.nodeID)
-        target = SettlementBatch.Target(keys: keys, queue: queue.name, inProgress: inProgress, recorder: FailureRecorder(
-            keys: keys, policy: configuration.retryPolicy, retrySchedules: retrySchedules, queue: queue.name, inProgress: inProgress))
-        reconciler = InProgressReconciler(keys: keys, queue: queue.name, inProgress: inProgress)
+        link = SettlementLink(redis: redis, target: SettlementBatch.Target(keys: keys, queue: queue.name, inProgress: inProgress, recorder: FailureRecorder(
+            keys: keys, policy: configuration.retryPolicy, retrySchedules: retrySchedules, queue: queue.name, inProgress: inProgress)),
+            stop: stop, logger: logger)
         window = queue.concurrency + configuration.prefetch(for: queue)
         fetch = ReliableFetch(source: keys.queue(queue.name), destination: inProgress, blocking: BlockingFetcher(
             redis: redis.configuration, source: keys.queue(queue.name), destination: inProgress,
@@ -92,7 +86,7 @@ final class QueueManager {
     private func waitTimeout(now: Double) -> Double {
         if ledger.batch.hasMoves { return 0 }
         var wake = now + 0.5
-        if !ledger.batch.stats.isEmpty { wake = min(wake, lastStatsFlush + Self.statsFlushInterval) }
+        if !ledger.batch.stats.isEmpty { wake = min(wake, link.nextStatsFlush) }
         guard let process = children.process else { return stop.isStopping ? 0.01 : max(0.01, min(wake, children.nextStartAt) - now) }
         if freeSlots > 0 && !queueLooksEmpty { return 0 }
         // Woken by the child's frames, its death, or the fetch; at the latest at a timeout or deadline.
@@ -103,53 +97,20 @@ final class QueueManager {
 
     /// One pipeline: the settlement batch, then a fetch for each free slot.
     private func roundTrip() {
-        if fetch.takeLostConnection() { needsReconcile = true }
-        if needsReconcile { reconcileInProgress() }
+        if fetch.takeLostConnection() { link.connectionLost() }
+        if link.needsReconcile {
+            let arrived = fetch.quiesce()
+            if !arrived.isEmpty { queueLooksEmpty = false }
+            dispatch(arrived)
+            link.reconcile(known: ledger.inFlight.entries.values.map(\.payload) + ledger.batch.pendingPayloads)
+        }
         // While the fetch waits on an empty queue, pipelined fetches would only find nothing.
         let free = queueLooksEmpty ? 0 : freeSlots
-        let now = Timestamp.now()
-        let flushStats = !ledger.batch.stats.isEmpty && (now - lastStatsFlush >= Self.statsFlushInterval || isLeaving)
-        guard ledger.batch.hasMoves || flushStats || free > 0 else { return }
-        let plan = ledger.batch.plan(to: target, fetch: fetch.fetchCommands(count: free), flushStats: flushStats, now: now)
-        let replies: [RedisReply]
-        do {
-            replies = plan.items.isEmpty ? [] : try redis.pipeline(plan.items)
-            redisErrors = 0
-        } catch {
-            // Nothing is forgotten: the batch keeps its moves, which are idempotent, for the next cycle.
-            return redisFailed(error)
-        }
-        let settled = ledger.batch.settle(plan, replies: replies)
-        if flushStats { lastStatsFlush = now }
+        guard let settled = link.exchange(&ledger.batch, fetch: fetch.fetchCommands(count: free), leaving: isLeaving, now: Timestamp.now()) else { return }
         ledger.report(settled)
         for (request, error) in settled.enqueueResults { children.process?.enqueue(.enqueueResult(request: request, error: error)) }
         if free > 0 { queueLooksEmpty = settled.fetched.count < free }
         dispatch(settled.fetched)
-    }
-
-    private func reconcileInProgress() {
-        let arrived = fetch.quiesce()
-        if !arrived.isEmpty {
-            queueLooksEmpty = false
-            dispatch(arrived)
-        }
-        do {
-            let moved = try reconciler.reconcile(redis: redis, known: ledger.inFlight.entries.values.map(\.payload) + ledger.batch.pendingPayloads)
-            needsReconcile = false
-            if moved > 0 { logger.warning("requeued in-progress jobs whose fetch reply was lost with the connection", metadata: ["count": "\(moved)"]) }
-        } catch {
-            redisFailed(error)
-        }
-    }
-
-    private func redisFailed(_ error: Error) {
-        if (error as? RedisError)?.isConnectionFailure == true { needsReconcile = true }
-        redisErrors += 1
-        if redisErrors == 1 || redisErrors % 50 == 0 {
-            logger.error("Redis unavailable; jobs stay where they are until it is back", metadata: ["error": "\(error)"])
-        }
-        // Back off so an outage does not become a busy loop (the connection also backs off as it reconnects).
-        _ = stop.wait(min(1.0, 0.05 * Double(redisErrors)))
     }
 
     // MARK: The worker process
@@ -165,43 +126,15 @@ final class QueueManager {
 
     /// Waits up to `timeout` for the worker process's frames or death, or a fetched job, and handles them.
     private func service(timeout: Double) {
-        let ms = Int32(max(0, min(timeout, 1)) * 1000)
-        guard let process = children.process else {
-            // No process (paused, backing off): a job a wait under way still brought goes back to the queue.
-            var wake = pollfd(fd: fetch.wakeFD, events: Int16(POLLIN), revents: 0)
-            if poll(&wake, 1, ms) > 0 { ledger.batch.requeue(fetch.takeArrived()) }
-            return
-        }
-        var fds = [pollfd(fd: process.socket, events: Int16(POLLIN) | (process.hasPendingOutput ? Int16(POLLOUT) : 0), revents: 0),
-                   pollfd(fd: fetch.wakeFD, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: process.pidfd, events: Int16(POLLIN), revents: 0)]  // a negative fd is ignored
-        guard poll(&fds, nfds_t(fds.count), ms) >= 0 else { return }
-        if fds[1].revents != 0 {
+        let wakeup = children.wait(timeout: timeout, alsoWatching: fetch.wakeFD, scratch: scratch)
+        if wakeup.watchedReady {
             let jobs = fetch.takeArrived()
             if !jobs.isEmpty { queueLooksEmpty = false }
+            // No process (paused, backing off): a job a wait under way still brought goes back to the queue.
             dispatch(jobs)
         }
-        if process.state == .starting, Timestamp.now() > process.helloDeadline {
-            logger.error("worker process did not say hello in time; restarting it", metadata: ["pid": "\(process.pid)"])
-            process.kill()
-            return processLost(reason: "did not start within \(Int(ChildSupervisor.helloTimeout)) s and was stopped")
-        }
-        if fds[0].revents & Int16(POLLOUT) != 0, !process.flush() { return processLost() }
-        if fds[0].revents != 0 {
-            let outcome = process.read(scratch: scratch)
-            for frame in outcome.frames {
-                if case .hello(let version, _) = frame { _ = children.helloReceived(version: version) }
-                else if ledger.record(frame) { publisher.changed = true }
-            }
-            if let error = outcome.error {
-                logger.error("bad frame from worker process; restarting it", metadata: ["pid": "\(process.pid)", "error": "\(error)"])
-                process.kill()
-                return processLost(reason: "sent an invalid frame (\(error)) and was stopped")
-            }
-            if outcome.closed { return processLost() }
-        }
-        if fds[2].revents != 0 { return processLost() }
-        if process.hasPendingOutput, !process.flush() { processLost() }
+        for frame in wakeup.frames where ledger.record(frame) { publisher.changed = true }
+        if wakeup.lost { processLost(reason: wakeup.reason) }
     }
 
     /// The worker process is gone (crash, kill, closed socket, or a drain or stop that completed): the
@@ -300,6 +233,6 @@ final class QueueManager {
         guard children.process == nil && ledger.inFlight.isEmpty else { return false }
         if ledger.batch.isEmpty { return true }
         roundTrip()
-        return ledger.batch.isEmpty || redisErrors > 20
+        return ledger.batch.isEmpty || link.errorsInARow > 20
     }
 }
