@@ -2,6 +2,7 @@ import Foundation
 
 /// Everything a node needs to run. Built in code, then overlaid by a JSON file and by `VERK_*`
 /// environment variables (`apply(file:)`, `apply(environment:)`), then checked by `validate()`.
+/// `ConfigurationField.all` gives each property's file key, variable, default and meaning.
 public struct VerkConfiguration: Sendable, Equatable {
     public var redisURL: String = RedisConfiguration.defaultURL
     public var namespace: String?
@@ -18,6 +19,7 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// Jobs sent to a worker process beyond its concurrency, so a thread never waits on a Redis round trip.
     /// Nil means "as many as the concurrency".
     public var prefetch: Int?
+    /// One of `logLevels`.
     public var logLevel = "info"
     /// Seconds between heartbeats (Sidekiq 6.4 uses 5; the record expires after 60).
     public var heartbeatInterval: Double = 5
@@ -27,6 +29,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// Resident memory (MB) above which a worker process is drained and replaced (nil: no limit).
     public var workerMemoryLimitMB: Int?
     public static let maxJobSizeLimit = Frame.maxSize - 16
+    /// swift-log's levels, as `log_level` accepts them.
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
 
@@ -47,85 +51,29 @@ public struct VerkConfiguration: Sendable, Equatable {
 
     public func memoryLimitMB(for queue: QueueConfiguration) -> Int? { queue.memoryLimitMB ?? workerMemoryLimitMB }
 
-    /// Reads a JSON file with any of: redis_url, namespace, queues ({"name": concurrency} or ["name:n"]),
-    /// node_id, max_retries, max_dead_jobs, dead_timeout, poll_interval, shutdown_timeout, prefetch, log_level,
-    /// heartbeat_interval, max_job_size, worker_memory_limit (MB).
+    /// Reads a JSON object whose keys are fields of `ConfigurationField.all` (or their aliases); an unknown
+    /// key is refused, as it is most likely a typo.
     public mutating func apply(file path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
         let root: JSONValue
         do { root = try JSONParser.parse(Array(data)) } catch { throw .invalidFile(path, reason: error.description) }
         guard let object = root.objectValue else { throw .invalidFile(path, reason: "the top level must be a JSON object") }
         for member in object {
-            let value = member.value
-            func text() throws(ConfigurationError) -> String {
-                if let s = value.stringValue { return s }
-                if let n = value.numberValue { return n.literal }
-                throw .invalid(field: member.key, value: JSONWriter.string(value), reason: "expected a string or number")
-            }
-            switch member.key {
-            case "queues":
-                if let map = value.objectValue {
-                    queues = try map.map { m throws(ConfigurationError) in
-                        guard let n = m.value.intValue else {
-                            throw .invalid(field: "queues.\(m.key)", value: JSONWriter.string(m.value), reason: "expected a concurrency number")
-                        }
-                        return QueueConfiguration(m.key, concurrency: n)
-                    }
-                } else if let list = value.arrayValue {
-                    queues = try list.map { v throws(ConfigurationError) in try QueueConfiguration(parsing: v.stringValue ?? "") }
-                } else {
-                    throw .invalid(field: "queues", value: JSONWriter.string(value), reason: #"expected {"name": concurrency} or ["name:concurrency"]"#)
-                }
-            default:
-                try set(member.key, try text(), source: path)
-            }
+            guard let field = ConfigurationField.named(member.key) else { throw .unknownField(member.key, source: path) }
+            try field.apply(.json(member.value), as: member.key, from: path, to: &self)
         }
     }
 
-    /// Overlays `VERK_REDIS_URL`, `VERK_NAMESPACE`, `VERK_QUEUES` (`default:10,mail:5`), `VERK_NODE_ID`,
-    /// `VERK_MAX_RETRIES`, `VERK_MAX_DEAD_JOBS`, `VERK_DEAD_TIMEOUT`, `VERK_POLL_INTERVAL`,
-    /// `VERK_SHUTDOWN_TIMEOUT`, `VERK_PREFETCH`, `VERK_LOG_LEVEL`, `VERK_HEARTBEAT_INTERVAL`, `VERK_MAX_JOB_SIZE`, `VERK_WORKER_MEMORY_LIMIT` (MB).
+    /// Overlays the `VERK_*` variable of each field of `ConfigurationField.all` (`VERK_SHUTDOWN_TIMEOUT`,
+    /// `VERK_QUEUES=default:10,mail:5`…). Empty variables and other `VERK_*` names are ignored. Applying the
+    /// same environment twice changes nothing more than applying it once.
     public mutating func apply(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
-        for (name, value) in environment where name.hasPrefix("VERK_") && !value.isEmpty {
-            let field = name.dropFirst(5).lowercased()
-            switch field {
-            case "queues":
-                queues = try value.split(separator: ",").map { s throws(ConfigurationError) in
-                    try QueueConfiguration(parsing: s.trimmingCharacters(in: .whitespaces))
-                }
-            case "redis_url", "namespace", "node_id", "max_retries", "max_dead_jobs", "dead_max_jobs", "dead_timeout", "poll_interval",
-                 "shutdown_timeout", "prefetch", "log_level", "heartbeat_interval", "max_job_size", "worker_memory_limit":
-                try set(field, value, source: name)
-            default:
-                continue  // VERK_BIN_DIR and friends belong to other tools
-            }
-        }
-    }
-
-    private mutating func set(_ field: String, _ value: String, source: String) throws(ConfigurationError) {
-        func int() throws(ConfigurationError) -> Int {
-            guard let n = Int(value) else { throw .invalid(field: field, value: value, reason: "expected a whole number (from \(source))") }
-            return n
-        }
-        func seconds() throws(ConfigurationError) -> Double {
-            guard let d = Double(value) else { throw .invalid(field: field, value: value, reason: "expected seconds (from \(source))") }
-            return d
-        }
-        switch field {
-        case "redis_url": redisURL = value
-        case "namespace": namespace = value
-        case "node_id": nodeID = value
-        case "max_retries": maxRetries = try int()
-        case "max_dead_jobs", "dead_max_jobs": maxDeadJobs = try int()  // Verk's name, and Exq's
-        case "dead_timeout": deadTimeout = try seconds()
-        case "poll_interval": pollInterval = try seconds()
-        case "shutdown_timeout": shutdownTimeout = try seconds()
-        case "prefetch": prefetch = try int()
-        case "heartbeat_interval": heartbeatInterval = try seconds()
-        case "max_job_size": maxJobSize = try int()
-        case "worker_memory_limit": workerMemoryLimitMB = try int()
-        case "log_level": logLevel = value.lowercased()
-        default: throw .unknownField(field, source: source)
+        // Sorted, so that a field set under two names, or two bad variables, give the same outcome every run.
+        for (variable, value) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix("VERK_") && !value.isEmpty {
+            let name = variable.dropFirst(5).lowercased()
+            // VERK_BIN_DIR, the worker-process contract and friends belong to other tools.
+            guard let field = ConfigurationField.named(name) else { continue }
+            try field.apply(.text(value), as: name, from: variable, to: &self)
         }
     }
 
@@ -160,8 +108,8 @@ public struct VerkConfiguration: Sendable, Equatable {
         }
         guard shutdownTimeout > 0 else { throw .invalid(field: "shutdown_timeout", value: "\(shutdownTimeout)", reason: "must be positive seconds") }
         if let prefetch, !(0...10_000).contains(prefetch) { throw .invalid(field: "prefetch", value: "\(prefetch)", reason: "must be between 0 and 10000") }
-        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
-            throw .invalid(field: "log_level", value: logLevel, reason: "use trace, debug, info, notice, warning, error or critical")
+        guard Self.logLevels.contains(logLevel) else {
+            throw .invalid(field: "log_level", value: logLevel, reason: "use " + ConfigurationField.listed(Self.logLevels))
         }
     }
 }

@@ -1,0 +1,41 @@
+/// Every configuration field, in the order the README's Configuration table lists them. A field added here
+/// is read from files and from the environment; `ConfigurationFieldTests` then asks for a test value and a
+/// README row for it.
+extension ConfigurationField {
+    public static let all: [ConfigurationField] = [
+        .text("redis_url", \.redisURL, default: .value(RedisConfiguration.defaultURL),
+              "the Redis server, as a `redis://` or `unix://` URL"),
+        .optionalText("namespace", \.namespace, default: .words("none"),
+                      "a prefix for every key: `ns` gives `ns:queue:default`, as redis-namespace does"),
+        .queueList("queues", \.queues, default: .value("default:10"),
+                   #"the queues this node serves, NAME:CONCURRENCY: `default:10,mail:5`, or in a file `{"default": 10}`"#),
+        .text("node_id", \.nodeID, default: .words("the hostname"),
+              "this node's identity, which names its in-progress lists: a StatefulSet pod name is stable across restarts"),
+        .wholeNumber("max_retries", \.maxRetries, default: .value("\(SidekiqDefaults.maxRetries)"),
+                     "retries before a failing job goes to the dead set (a job's own integer `retry` wins)"),
+        .wholeNumber("max_dead_jobs", aliases: ["dead_max_jobs"], \.maxDeadJobs, default: .value("\(SidekiqDefaults.maxDeadJobs)"),
+                     "the dead set keeps at most this many jobs, the oldest trimmed first"),
+        .seconds("dead_timeout", \.deadTimeout, default: .value("\(Int(SidekiqDefaults.deadTimeout))"),
+                 "seconds a job stays in the dead set (the default is 180 days)"),
+        .seconds("poll_interval", \.pollInterval, default: .value("1"),
+                 "average seconds between polls of the schedule and retry sets, jittered ±50%"),
+        .seconds("shutdown_timeout", \.shutdownTimeout, default: .value("\(Int(SidekiqDefaults.shutdownTimeout))"),
+                 "seconds running jobs get after SIGTERM before they go back to their queue (under Kubernetes' 30 s grace period)"),
+        .optionalWholeNumber("prefetch", \.prefetch, default: .words("the queue's concurrency"),
+                             "jobs sent to a worker process beyond its concurrency, so a thread never waits on Redis"),
+        .seconds("heartbeat_interval", \.heartbeatInterval, default: .value("5"),
+                 "seconds between heartbeats, at most 30 (the process record expires after 60)"),
+        .wholeNumber("max_job_size", \.maxJobSize, default: .value("\(VerkConfiguration.maxJobSizeLimit)"),
+                     "bytes; a larger payload goes to the dead set as `Verk.PayloadTooLarge` (the default, 64 MiB less a frame header)"),
+        .optionalWholeNumber("worker_memory_limit", \.workerMemoryLimitMB, default: .words("none"),
+                             "MB of resident memory above which a worker process is drained and replaced; per queue with `QueueConfiguration(memoryLimitMB:)`"),
+        .choice("log_level", \.logLevel, from: VerkConfiguration.logLevels, default: .value("info"),
+                "the level of the node's log: " + listed(VerkConfiguration.logLevels)),
+    ]
+
+    /// The field with this key or alias, if there is one.
+    public static func named(_ name: String) -> ConfigurationField? { byName[name] }
+
+    private static let byName: [String: ConfigurationField] = Dictionary(
+        all.flatMap { field in field.names.map { ($0, field) } }, uniquingKeysWith: { first, _ in first })
+}
