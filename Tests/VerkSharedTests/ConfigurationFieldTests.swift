@@ -35,6 +35,7 @@ import Testing
         "max_job_size": Sample("4096", json: "4096") { $0.maxJobSize == 4096 },
         "worker_memory_limit": Sample("256", json: "256") { $0.workerMemoryLimitMB == 256 },
         "log_level": Sample("DEBUG") { $0.logLevel == "debug" },
+        "job_log_level": Sample("off") { $0.jobLogLevel == "off" },
     ]
 
     /// A value each field refuses as it is read, and a word of the reason. Text fields (redis_url,
@@ -51,6 +52,7 @@ import Testing
         "max_job_size": ("64MB", "whole number"),
         "worker_memory_limit": ("1G", "whole number"),
         "log_level": ("loud", "use trace, debug, info, notice, warning, error or critical"),
+        "job_log_level": ("loud", "use trace, debug, info, notice, warning, error, critical or off"),
     ]
 
     static let keys = ConfigurationField.all.map(\.key)
@@ -129,6 +131,26 @@ import Testing
         #expect {
             try configuration.apply(environment: ["VERK_DEAD_MAX_JOBS": "many"])
         } throws: { "\($0)".contains("dead_max_jobs = 'many'") && "\($0)".contains("VERK_DEAD_MAX_JOBS") }
+    }
+
+    @Test func jobLogLevelIsInfoByDefaultTakesOffAndRejectsLoud() throws {
+        var configuration = VerkConfiguration()
+        #expect(configuration.jobLogLevel == "info")
+        try configuration.apply(environment: ["VERK_JOB_LOG_LEVEL": "Warning"])
+        #expect(configuration.jobLogLevel == "warning")
+        try configuration.validate()
+        #expect {
+            try configuration.apply(environment: ["VERK_JOB_LOG_LEVEL": "loud"])
+        } throws: { "\($0)" == "invalid configuration job_log_level = 'loud': use trace, debug, info, notice, warning, error, critical or off (from VERK_JOB_LOG_LEVEL)" }
+        configuration.jobLogLevel = "loud"  // set in code: validate() is the check
+        #expect(throws: ConfigurationError.invalid(field: "job_log_level", value: "loud",
+                                                   reason: "use trace, debug, info, notice, warning, error, critical or off")) {
+            try configuration.validate()
+        }
+        configuration.jobLogLevel = "off"
+        try configuration.validate()
+        configuration.logLevel = "off"  // the node's own log cannot be switched off
+        #expect { try configuration.validate() } throws: { "\($0)".contains("log_level = 'off'") }
     }
 
     /// A default given as a value must be the real default (one given in words is worked out at run time).

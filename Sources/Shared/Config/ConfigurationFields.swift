@@ -31,6 +31,8 @@ extension ConfigurationField {
                              "MB of resident memory above which a worker process is drained and replaced; per queue with `QueueConfiguration(memoryLimitMB:)`"),
         .choice("log_level", \.logLevel, from: VerkConfiguration.logLevels, default: .value("info"),
                 "the level of the node's log: " + listed(VerkConfiguration.logLevels)),
+        .choice("job_log_level", \.jobLogLevel, from: VerkConfiguration.jobLogLevels, default: .value("info"),
+                "the level of the one line per job the logging server middleware writes: " + listed(VerkConfiguration.jobLogLevels)),
     ]
 
     /// The field with this key or alias, if there is one.

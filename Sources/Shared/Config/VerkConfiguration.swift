@@ -19,8 +19,11 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// Jobs sent to a worker process beyond its concurrency, so a thread never waits on a Redis round trip.
     /// Nil means "as many as the concurrency".
     public var prefetch: Int?
-    /// One of `logLevels`.
+    /// The level of the node's own log (one of `logLevels`).
     public var logLevel = "info"
+    /// The level of the one line per job a logging server middleware writes (one of `jobLogLevels`);
+    /// `off`, for which `Logger.Level(rawValue:)` is nil, writes none.
+    public var jobLogLevel = "info"
     /// Seconds between heartbeats (Sidekiq 6.4 uses 5; the record expires after 60).
     public var heartbeatInterval: Double = 5
     /// Largest job payload (bytes) a worker process is sent; a larger one goes to the dead set with the
@@ -31,6 +34,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     public static let maxJobSizeLimit = Frame.maxSize - 16
     /// swift-log's levels, as `log_level` accepts them.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    /// A job log can also be switched off.
+    public static let jobLogLevels = logLevels + ["off"]
 
     public init() {}
 
@@ -110,6 +115,9 @@ public struct VerkConfiguration: Sendable, Equatable {
         if let prefetch, !(0...10_000).contains(prefetch) { throw .invalid(field: "prefetch", value: "\(prefetch)", reason: "must be between 0 and 10000") }
         guard Self.logLevels.contains(logLevel) else {
             throw .invalid(field: "log_level", value: logLevel, reason: "use " + ConfigurationField.listed(Self.logLevels))
+        }
+        guard Self.jobLogLevels.contains(jobLogLevel) else {
+            throw .invalid(field: "job_log_level", value: jobLogLevel, reason: "use " + ConfigurationField.listed(Self.jobLogLevels))
         }
     }
 }
