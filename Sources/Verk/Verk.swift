@@ -11,9 +11,18 @@ public enum Verk {
     /// the **worker process** of one queue. Call it from `main` with the same workers in both roles, after
     /// building the configuration the same way (a worker process is started with the same arguments).
     ///
+    /// The `VERK_*` environment variables are overlaid on `configuration` here, as the last layer after code
+    /// and file (applying them twice gives the same result, but a field set in code after the caller applied
+    /// them loses to its variable), and the result is validated. An invalid configuration is one line
+    /// `verk: <what, where, what to do>` on stderr and exit code 78, in either role, never a crash.
+    /// `log_level` becomes the level of `logger` in both roles.
+    ///
     /// Exit codes: 0 after a clean shutdown, 1 when Redis is unreachable at start, 78 for invalid configuration.
     public static func main(configuration: VerkConfiguration, workers: [any Worker.Type],
                             logger: Logger = Logger(label: "verk")) -> Never {
+        let configuration = validConfiguration(overlaying: configuration)
+        var logger = logger
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info  // validated: never the fallback
         let registry: WorkerRegistry
         do {
             registry = try WorkerRegistry(workers)
@@ -24,11 +33,26 @@ public enum Verk {
         if WorkerProcessMain.isWorkerProcess { WorkerProcessMain.run(registry: registry, logger: logger) }
         exit(Supervisor(configuration: configuration, retrySchedules: registry.retrySchedules, logger: logger).run())
     }
+
+    /// `configuration` with the environment overlaid, or exit 78 with the reason.
+    private static func validConfiguration(overlaying configuration: VerkConfiguration) -> VerkConfiguration {
+        var configuration = configuration
+        do {
+            try configuration.apply(environment: ProcessInfo.processInfo.environment)
+            try configuration.validate()
+        } catch {
+            FileHandle.standardError.write(Data("verk: \(error)\n".utf8))
+            exit(78)
+        }
+        return configuration
+    }
 }
 
 extension VerkConfiguration {
-    /// Defaults, then the JSON file (if any), then `VERK_*` environment variables.
-    public static func load(file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> VerkConfiguration {
+    /// Defaults, then the JSON file (if any), then `VERK_*` environment variables. `Verk.main` overlays the
+    /// environment itself: a program without a file can start from `VerkConfiguration()`.
+    public static func load(file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> VerkConfiguration {
         var configuration = VerkConfiguration()
         if let file { try configuration.apply(file: file) }
         try configuration.apply(environment: environment)

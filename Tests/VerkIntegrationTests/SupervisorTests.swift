@@ -311,6 +311,34 @@ import VerkShared
         let unreachable = try runProcess(Binaries.demo, ["--redis-url", "redis://u:hunter2@127.0.0.1:1/0"], env: [:])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.contains("cannot connect to Redis at 127.0.0.1:1") && !unreachable.stderr.contains("hunter2"))
+        // A bad variable reaches Verk.main's overlay of the environment: one line, no crash.
+        let badVariable = try runProcess(Binaries.demo, [], env: ["VERK_REDIS_URL": TestRedis.url, "VERK_SHUTDOWN_TIMEOUT": "abc"])
+        #expect(badVariable.status == 78)
+        #expect(badVariable.stderr.split(separator: "\n")
+                == ["verk: invalid configuration shutdown_timeout = 'abc': expected seconds (from VERK_SHUTDOWN_TIMEOUT)"])
+    }
+
+    /// VERK_LOG_LEVEL is the level of both roles' log: at debug the worker process's debug line shows, at
+    /// warning the supervisor's info lines do not.
+    @Test func logLevelFromTheEnvironmentIsTheNodesLogLevel() throws {
+        let ns = TestRedis.freshNamespace()
+        let verbose = try DemoNode(namespace: ns, queues: ["default:1"], extraEnv: ["VERK_LOG_LEVEL": "debug"])
+        try eventually("the worker process's debug line") {
+            verbose.process.stderr.split(separator: "\n").contains { $0.contains(" debug ") && $0.contains("worker process ready") }
+        }
+        #expect(verbose.stop() == 0)
+
+        // Not a DemoNode: it waits for info lines, which this node does not write. A job that runs shows it is up.
+        let file = RecordFile()
+        defer { file.remove() }
+        let quiet = try Spawned(Binaries.demo, ["--queue", "default:1", "--node-id", "quiet-" + JobID.generate().prefix(6)], env: [
+            "VERK_REDIS_URL": TestRedis.url, "VERK_NAMESPACE": ns, "VERK_LOG_LEVEL": "warning",
+        ])
+        _ = try enqueueRecords(VerkClient(url: TestRedis.url, namespace: ns), file: file, count: 1, queue: "default")
+        try eventually("the quiet node to run a job") { file.counts().count == 1 }
+        quiet.signal(SIGTERM)
+        #expect(quiet.wait() == 0)
+        #expect(!quiet.stderr.contains("supervisor started") && !quiet.stderr.contains(" info "), "stderr: \(quiet.stderr)")
     }
 }
 

@@ -10,7 +10,7 @@ struct VerkDemo: ParsableCommand {
 
     @Option(name: .customLong("redis-url"), help: "Redis URL (default: $VERK_REDIS_URL, else redis://127.0.0.1:6379/0).")
     var redisURL: String?
-    @Option(name: .customLong("queue"), help: "NAME:CONCURRENCY, repeatable (default: default:10).")
+    @Option(name: .customLong("queue"), help: "NAME:CONCURRENCY, repeatable or comma-separated (default: default:10).")
     var queues: [String] = []
     @Option(name: .customLong("node-id"), help: "Stable node id (default: $VERK_NODE_ID, else the hostname).")
     var nodeID: String?
@@ -24,26 +24,23 @@ struct VerkDemo: ParsableCommand {
     var memoryLimit: Int?
 
     func run() throws {
-        var configuration: VerkConfiguration
-        do {
-            configuration = try VerkConfiguration.load(file: configFile)
-            if let redisURL { configuration.redisURL = redisURL }
-            if !queues.isEmpty { configuration.queues = try queues.map { try QueueConfiguration(parsing: $0) } }
-            if let nodeID { configuration.nodeID = nodeID }
-            if let shutdownTimeout { configuration.shutdownTimeout = shutdownTimeout }
-            if let pollInterval { configuration.pollInterval = pollInterval }
-            if let memoryLimit { configuration.workerMemoryLimitMB = memoryLimit }
-            try configuration.validate()
-        } catch {
-            FileHandle.standardError.write(Data("verk-demo: \(error)\n".utf8))
-            Foundation.exit(78)
+        // A flag is its VERK_* variable: set there, it wins over the file and the environment, survives
+        // Verk.main's overlay of the environment, and reaches the worker processes (started with this environment).
+        let flags: [(variable: String, value: String?)] = [
+            ("VERK_REDIS_URL", redisURL), ("VERK_QUEUES", queues.isEmpty ? nil : queues.joined(separator: ",")),
+            ("VERK_NODE_ID", nodeID), ("VERK_SHUTDOWN_TIMEOUT", shutdownTimeout.map { "\($0)" }),
+            ("VERK_POLL_INTERVAL", pollInterval.map { "\($0)" }), ("VERK_WORKER_MEMORY_LIMIT", memoryLimit.map { "\($0)" }),
+        ]
+        for case let (variable, value?) in flags { setenv(variable, value, 1) }
+        var configuration = VerkConfiguration()
+        if let configFile {
+            do { try configuration.apply(file: configFile) } catch {
+                FileHandle.standardError.write(Data("verk-demo: \(error)\n".utf8))
+                Foundation.exit(78)
+            }
         }
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // To stderr, where operators and the tests read it; Verk.main sets the level from log_level.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         Verk.main(configuration: configuration, workers: demoWorkers, logger: Logger(label: "verk-demo"))
     }
 }

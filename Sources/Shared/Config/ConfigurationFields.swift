@@ -30,7 +30,7 @@ extension ConfigurationField {
         .optionalWholeNumber("worker_memory_limit", \.workerMemoryLimitMB, default: .words("none"),
                              "MB of resident memory above which a worker process is drained and replaced; per queue with `QueueConfiguration(memoryLimitMB:)`"),
         .choice("log_level", \.logLevel, from: VerkConfiguration.logLevels, default: .value("info"),
-                "the level of the node's log: " + listed(VerkConfiguration.logLevels)),
+                "the level of the node's own log, in both roles: " + listed(VerkConfiguration.logLevels)),
         .choice("job_log_level", \.jobLogLevel, from: VerkConfiguration.jobLogLevels, default: .value("info"),
                 "the level of the one line per job the logging server middleware writes: " + listed(VerkConfiguration.jobLogLevels)),
     ]

@@ -19,7 +19,7 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// Jobs sent to a worker process beyond its concurrency, so a thread never waits on a Redis round trip.
     /// Nil means "as many as the concurrency".
     public var prefetch: Int?
-    /// The level of the node's own log (one of `logLevels`).
+    /// The level of the node's own log (one of `logLevels`); `Verk.main` applies it in both roles.
     public var logLevel = "info"
     /// The level of the one line per job a logging server middleware writes (one of `jobLogLevels`);
     /// `off`, for which `Logger.Level(rawValue:)` is nil, writes none.
