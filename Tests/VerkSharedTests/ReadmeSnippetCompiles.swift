@@ -26,7 +26,7 @@ enum ReadmeSnippet {
         try client.enqueue("HardJob", args: [1, "a"], queue: "default")
         try client.schedule(Job(className: "Cleanup", args: []), in: 3600)
         try client.enqueue(many: ids.map { Job(className: "Welcome", args: [.int($0)]) })
-        var configuration = try VerkConfiguration.load(file: nil)
+        var configuration = VerkConfiguration()
         configuration.queues = [QueueConfiguration("default", concurrency: 10), QueueConfiguration("mail", concurrency: 5)]
         _ = [SendEmail.self, AuditLog.self] as [any Worker.Type]
     }
