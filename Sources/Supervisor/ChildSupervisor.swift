@@ -93,8 +93,8 @@ final class ChildSupervisor {
 
     /// What one wait on the worker process brought.
     struct Wakeup {
-        /// `alsoWatching` became readable.
-        var watchedReady = false
+        /// Which of the `alsoWatching` fds became readable.
+        var watchedReady: [Bool] = []
         /// Job frames, in order (hellos are handled here).
         var frames: [Frame] = []
         /// The process is gone or was killed: settle its jobs with `processLost(reason:)`.
@@ -102,21 +102,18 @@ final class ChildSupervisor {
         var reason: String?
     }
 
-    /// Waits up to `timeout` for the worker process's frames, its death, or `alsoWatching`; flushes what
-    /// is queued for it; kills it when it missed its hello deadline or sent a malformed frame.
-    func wait(timeout: Double, alsoWatching fd: Int32, scratch: UnsafeMutableRawBufferPointer) -> Wakeup {
-        var result = Wakeup()
+    /// Waits up to `timeout` for the worker process's frames, its death, or one of `alsoWatching`;
+    /// flushes what is queued for it; kills it when it missed its hello deadline or sent a malformed frame.
+    func wait(timeout: Double, alsoWatching watched: [Int32], scratch: UnsafeMutableRawBufferPointer) -> Wakeup {
+        var result = Wakeup(watchedReady: Array(repeating: false, count: watched.count))
         let ms = Int32(max(0, min(timeout, 1)) * 1000)
-        guard let process else {
-            var watched = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            result.watchedReady = poll(&watched, 1, ms) > 0
-            return result
-        }
-        var fds = [pollfd(fd: process.socket, events: Int16(POLLIN) | (process.hasPendingOutput ? Int16(POLLOUT) : 0), revents: 0),
-                   pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: process.pidfd, events: Int16(POLLIN), revents: 0)]  // a negative fd is ignored
+        // A negative fd (no pidfd, no process) is ignored by poll.
+        var fds = [pollfd(fd: process?.socket ?? -1, events: Int16(POLLIN) | (process?.hasPendingOutput == true ? Int16(POLLOUT) : 0), revents: 0),
+                   pollfd(fd: process?.pidfd ?? -1, events: Int16(POLLIN), revents: 0)]
+        fds += watched.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         guard poll(&fds, nfds_t(fds.count), ms) >= 0 else { return result }
-        result.watchedReady = fds[1].revents != 0
+        for i in watched.indices { result.watchedReady[i] = fds[2 + i].revents != 0 }
+        guard let process else { return result }
         if process.state == .starting, Timestamp.now() > process.helloDeadline {
             logger.error("worker process did not say hello in time; restarting it", metadata: ["pid": "\(process.pid)"])
             process.kill()
@@ -135,7 +132,7 @@ final class ChildSupervisor {
             }
             if outcome.closed { return lost(result) }
         }
-        if fds[2].revents != 0 || (process.hasPendingOutput && !process.flush()) { return lost(result) }
+        if fds[1].revents != 0 || (process.hasPendingOutput && !process.flush()) { return lost(result) }
         return result
     }
 

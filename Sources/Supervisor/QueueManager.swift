@@ -126,8 +126,9 @@ final class QueueManager {
 
     /// Waits up to `timeout` for the worker process's frames or death, or a fetched job, and handles them.
     private func service(timeout: Double) {
-        let wakeup = children.wait(timeout: timeout, alsoWatching: fetch.wakeFD, scratch: scratch)
-        if wakeup.watchedReady {
+        let wakeup = children.wait(timeout: timeout, alsoWatching: [fetch.wakeFD, directives.wakeFD], scratch: scratch)
+        if wakeup.watchedReady[1] { directives.acknowledge() }  // the loop's next cycle reads them
+        if wakeup.watchedReady[0] {
             let jobs = fetch.takeArrived()
             if !jobs.isEmpty { queueLooksEmpty = false }
             // No process (paused, backing off): a job a wait under way still brought goes back to the queue.

@@ -24,7 +24,7 @@ public final class Supervisor: @unchecked Sendable {
     private var queues: [String: RunningQueue] = [:]
     private var initialQueuesStarted = false
     private let wakeWatcher = DispatchSemaphore(value: 0)
-    private let apiConnection = LazyConnection()
+    private let apiConnection: LazyConnection
 
     /// A queue manager's thread and what it was told.
     private struct RunningQueue {
@@ -37,18 +37,25 @@ public final class Supervisor: @unchecked Sendable {
         self.retrySchedules = retrySchedules
         self.logger = logger
         keys = KeySpace(namespace: configuration.namespace)
+        apiConnection = LazyConnection(url: configuration.redisURL)
+        // Here, not in `run`: every thread started from now on (an event handler's from `onStart` too)
+        // inherits the blocked stop signals, so SIGTERM reaches only the sigwait thread and means a drain.
+        // Children get a clean mask from posix_spawn. A write to a dead child or a dead Redis must be an
+        // error (EPIPE), not death.
+        var signals = Self.stopSignals
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    private static var stopSignals: sigset_t {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGTERM, SIGINT, SIGTSTP] { sigaddset(&signals, s) }
+        return signals
     }
 
     /// Runs until SIGTERM/SIGINT (or `stopSignal.stop()`), drains, and returns the process exit code.
     public func run() -> Int32 {
-        // A write to a dead child or a dead Redis must be an error (EPIPE), not death.
-        signal(SIGPIPE, SIG_IGN)
-        // Block the stop signals in every thread; one thread waits for them with sigwait. Children get a
-        // clean mask from posix_spawn.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for s in [SIGTERM, SIGINT, SIGTSTP] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let redisConfig: RedisConfiguration
         do {
@@ -58,7 +65,6 @@ public final class Supervisor: @unchecked Sendable {
             logger.critical("invalid configuration: \(error)")
             return 78
         }
-        apiConnection.configure(redisConfig)
         let node = configuration.nodeID
         let watcher: ControlWatcher
         let heartbeat: Heartbeat
@@ -94,7 +100,7 @@ public final class Supervisor: @unchecked Sendable {
         startThread("verk-control", DispatchGroup()) { [self] in
             watching.value.run(wake: wakeWatcher) { paused, overrides in apply(paused: paused, overrides: overrides, redis: redisConfig) }
         }
-        startSignalWaiter(signals)
+        startSignalWaiter(Self.stopSignals)
         while !stopSignal.wait(3600) {}
         wakeWatcher.signal()
         group.wait()
@@ -241,28 +247,21 @@ public final class Supervisor: @unchecked Sendable {
     }
 }
 
-/// The connection behind the runtime API, made on first use (the API is rarely called).
-/// `@unchecked Sendable`: state only under `lock`.
+/// The connection behind the runtime API, made on first use (the API is rarely called, and may be called
+/// from `onStart`, before `run`). `@unchecked Sendable`: the connection only under `lock`.
 private final class LazyConnection: @unchecked Sendable {
     private let lock = NSLock()
-    private var configuration: RedisConfiguration?
+    private let url: String
     private var connection: RedisConnection?
 
-    func configure(_ configuration: RedisConfiguration) { lock.withLock { self.configuration = configuration } }
+    init(url: String) { self.url = url }
 
     func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         if let connection { return try body(connection) }
-        guard let configuration else { throw SupervisorError.notRunning }
-        let made = try RedisConnection(configuration: configuration, name: "verk-api")
+        let made = try RedisConnection(configuration: RedisConfiguration(url: url), name: "verk-api")
         connection = made
         return try body(made)
     }
-}
-
-public enum SupervisorError: Error, CustomStringConvertible {
-    case notRunning
-
-    public var description: String { "the supervisor is not running yet; call this from the onStart hook or after run() has started" }
 }

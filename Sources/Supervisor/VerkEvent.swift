@@ -1,3 +1,4 @@
+import Foundation
 import VerkShared
 
 /// What happens on a node, as Verk's events (JobStarted, JobFinished, JobFailed, QueueRunning,
@@ -59,6 +60,35 @@ extension JobFailureOutcome {
         case .retry(let at): self = .retry(at: at)
         case .dead: self = .dead
         case .discard: self = .discarded
+        }
+    }
+}
+
+extension VerkEvent: CustomStringConvertible {
+    /// One line, Verk's event name first, then `key=value` pairs: for logs and for tests reading a node's output.
+    public var description: String {
+        func job(_ info: JobEventInfo) -> String { "queue=\(info.queue) jid=\(info.jid ?? "-") class=\(info.className ?? "-")" }
+        switch self {
+        case .jobStarted(let info): return "JobStarted \(job(info))"
+        case .jobFinished(let info, let duration): return "JobFinished \(job(info)) duration_ms=\(Int((duration * 1000).rounded()))"
+        case .jobFailed(let info, let errorClass, _, let outcome):
+            let next: String
+            switch outcome {
+            case .retry: next = "retry"
+            case .dead: next = "dead"
+            case .discarded: next = "discarded"
+            }
+            return "JobFailed \(job(info)) error_class=\(errorClass) outcome=\(next)"
+        case .queueRunning(let queue): return "QueueRunning queue=\(queue)"
+        case .queuePausing(let queue, let running): return "QueuePausing queue=\(queue) running=\(running)"
+        case .queuePaused(let queue): return "QueuePaused queue=\(queue)"
+        case .processCrashed(let queue, let pid, let signal, let code, let jobs):
+            return "ProcessCrashed queue=\(queue) pid=\(pid) signal=\(signal.map(String.init) ?? "-") exit=\(code.map(String.init) ?? "-") jobs=\(jobs)"
+        case .processRestarted(let queue, let pid, let time):
+            return "ProcessRestarted queue=\(queue) pid=\(pid) time_to_ready_ms=\(String(format: "%.1f", time * 1000))"
+        case .queueFailing(let queue, let restarts): return "QueueFailing queue=\(queue) restarts=\(restarts)"
+        case .queueAdded(let queue, let concurrency): return "QueueAdded queue=\(queue) concurrency=\(concurrency)"
+        case .queueRemoved(let queue): return "QueueRemoved queue=\(queue)"
         }
     }
 }

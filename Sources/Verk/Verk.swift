@@ -18,8 +18,12 @@ public enum Verk {
     /// `log_level` becomes the level of `logger` in both roles.
     ///
     /// Exit codes: 0 after a clean shutdown, 1 when Redis is unreachable at start, 78 for invalid configuration.
+    ///
+    /// `onStart` runs in the supervisor role only, before any queue starts, with the `Supervisor`: register
+    /// event handlers there, and keep it to change queues at runtime (`addQueue`, `pause`, …).
     public static func main(configuration: VerkConfiguration, workers: [any Worker.Type],
-                            logger: Logger = Logger(label: "verk")) -> Never {
+                            logger: Logger = Logger(label: "verk"),
+                            onStart: (Supervisor) -> Void = { _ in }) -> Never {
         let configuration = validConfiguration(overlaying: configuration)
         var logger = logger
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info  // validated: never the fallback
@@ -31,7 +35,9 @@ public enum Verk {
             exit(78)
         }
         if WorkerProcessMain.isWorkerProcess { WorkerProcessMain.run(registry: registry, logger: logger) }
-        exit(Supervisor(configuration: configuration, retrySchedules: registry.retrySchedules, logger: logger).run())
+        let supervisor = Supervisor(configuration: configuration, retrySchedules: registry.retrySchedules, logger: logger)
+        onStart(supervisor)
+        exit(supervisor.run())
     }
 
     /// `configuration` with the environment overlaid, or exit 78 with the reason.

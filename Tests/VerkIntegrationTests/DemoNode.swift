@@ -10,11 +10,12 @@ final class DemoNode {
 
     init(namespace: String, queues: [String], nodeID: String = "node-" + JobID.generate().prefix(6),
          shutdownTimeout: Double = 10, pollInterval: Double = 0.1, redisURL: String = TestRedis.url,
-         extraEnv: [String: String] = [:], waitFor: [String]? = nil) throws {
+         extraEnv: [String: String] = [:], extraArgs: [String] = [], waitFor: [String]? = nil) throws {
         self.namespace = namespace
         self.nodeID = nodeID
         var args = ["--node-id", nodeID, "--shutdown-timeout", "\(shutdownTimeout)", "--poll-interval", "\(pollInterval)"]
         for q in queues { args += ["--queue", q] }
+        args += extraArgs
         process = try Spawned(Binaries.demo, args, env: [
             "VERK_REDIS_URL": redisURL, "VERK_NAMESPACE": namespace, "VERK_LOG_LEVEL": "info",
         ].merging(extraEnv) { $1 })

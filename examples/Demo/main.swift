@@ -22,6 +22,8 @@ struct VerkDemo: ParsableCommand {
     var configFile: String?
     @Option(name: .customLong("memory-limit"), help: "MB of resident memory above which a worker process is replaced.")
     var memoryLimit: Int?
+    @Flag(name: .customLong("print-events"), help: "Print every job, queue and process event on stdout, one line each.")
+    var printEvents = false
 
     func run() throws {
         // A flag is its VERK_* variable: set there, it wins over the file and the environment, survives
@@ -41,7 +43,13 @@ struct VerkDemo: ParsableCommand {
         }
         // To stderr, where operators and the tests read it; Verk.main sets the level from log_level.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        Verk.main(configuration: configuration, workers: demoWorkers, logger: Logger(label: "verk-demo"))
+        let printEvents = printEvents
+        Verk.main(configuration: configuration, workers: demoWorkers + [FlakyWorker.self], logger: Logger(label: "verk-demo")) { supervisor in
+            guard printEvents else { return }
+            supervisor.events.onEvent { event in
+                FileHandle.standardOutput.write(Data("event \(event)\n".utf8))  // unbuffered: a test reads it live
+            }
+        }
     }
 }
 
