@@ -29,6 +29,6 @@ struct FailureRecorder {
 
     private func deadCall(payload: [UInt8], rewritten: [UInt8]? = nil, now: Double) -> ScriptCall {
         ScriptCall(Scripts.failJob, keys: [inProgress, keys.dead],
-                   args: [payload, rewritten ?? payload, now, "dead", now - policy.deadTimeout, policy.maxDeadJobs])
+                   args: [payload, rewritten ?? payload, now, "dead"] + DeadSetTrim(policy: policy).arguments(now: now))
     }
 }

@@ -49,7 +49,7 @@ final class ScheduleManager {
                     // Not a job: it can never run, so it goes to the dead set rather than block the poller.
                     logger.error("unparsable member in \(key); moving it to dead", metadata: ["bytes": "\(member.count)"])
                     try redis.eval(ScriptCall(Scripts.killFromSet, keys: [key, keys.dead],
-                                              args: [member, member, now, now - policy.deadTimeout, policy.maxDeadJobs]))
+                                              args: [member, member, now] + DeadSetTrim(policy: policy).arguments(now: now)))
                     continue
                 }
                 let queue = job.queue ?? "default"

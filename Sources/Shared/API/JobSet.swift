@@ -81,7 +81,7 @@ public struct JobSet: Sendable {
     public func kill(_ conn: RedisConnection, _ entry: Entry, now: Double = Timestamp.now()) throws(RedisError) -> Bool {
         guard kind != .dead else { return false }
         let moved = try conn.eval(ScriptCall(Scripts.killFromSet, keys: [key, keys.dead],
-                                             args: [entry.member, entry.member, now, now - policy.deadTimeout, policy.maxDeadJobs]))
+                                             args: [entry.member, entry.member, now] + DeadSetTrim(policy: policy).arguments(now: now)))
         return moved.int == 1
     }
 

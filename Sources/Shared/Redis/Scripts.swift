@@ -13,8 +13,7 @@ public enum Scripts {
           redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
         elseif ARGV[4] == 'dead' then
           redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-          redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
-          redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[6]) + 1))
+          \(DeadSetTrim.lua(key: "KEYS[2]", cutoffArg: 5))
         end
         return 1
         """)
@@ -40,8 +39,7 @@ public enum Scripts {
     public static let killFromSet = RedisScript(name: "kill_from_set", source: """
         if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
         redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
-        redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
+        \(DeadSetTrim.lua(key: "KEYS[2]", cutoffArg: 4))
         return 1
         """)
 
