@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import Logging
 import VerkShared
+import VerkSupervisor
 
 /// Queues added, removed, paused and resumed on running nodes, through Redis (`QueueControl`, what
 /// `verk queue …` and `Supervisor.addQueue/pause/…` write).
@@ -73,5 +75,25 @@ import VerkShared
         try eventually("resume to release every held job") { Set(held).isSubset(of: Set(file.counts().keys)) }
         #expect(b.stop() == 0)
         #expect(again.stop() == 0)
+    }
+
+    @Test func theSupervisorsOwnAPIWritesTheRecordsItsWatcherApplies() throws {
+        let ns = TestRedis.freshNamespace()
+        var configuration = VerkConfiguration(redisURL: TestRedis.url, queues: [QueueConfiguration("default")], nodeID: "api-node")
+        configuration.namespace = ns
+        // Not run: the API writes to Redis from any thread, before or while the node runs.
+        let supervisor = Supervisor(configuration: configuration, logger: Logger(label: "test"))
+        let control = QueueControl(redis: try TestRedis.connection(), keys: KeySpace(namespace: ns))
+        try supervisor.addQueue("reports", concurrency: 2)
+        try supervisor.pause("mail")
+        #expect(try control.overrides(node: "api-node").added == ["reports": 2], "for this node only")
+        #expect(try control.overrides(node: "other").added.isEmpty)
+        #expect(try control.pausedQueues() == ["mail"], "pause is fleet-wide")
+        try supervisor.removeQueue("reports")
+        try supervisor.resume("mail")
+        #expect(try control.overrides(node: "api-node").removed == ["reports"])
+        #expect(try control.pausedQueues().isEmpty)
+        #expect(throws: ConfigurationError.self) { try supervisor.addQueue("no spaces allowed", concurrency: 2) }
+        #expect(throws: ConfigurationError.self) { try supervisor.addQueue("reports", concurrency: 0) }
     }
 }

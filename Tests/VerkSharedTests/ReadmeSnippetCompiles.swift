@@ -30,4 +30,26 @@ enum ReadmeSnippet {
         configuration.queues = [QueueConfiguration("default", concurrency: 10), QueueConfiguration("mail", concurrency: 5)]
         _ = [SendEmail.self, AuditLog.self] as [any Worker.Type]
     }
+
+    static func alert(_ message: String) {}
+    static func keep(_ supervisor: Supervisor) {}
+
+    /// The README's "Queues at runtime, and events" example (everything but the call to Verk.main, which never returns).
+    static func readmeRuntimeExample(supervisor: Supervisor) throws {
+        let onStart: (Supervisor) -> Void = { supervisor in
+            supervisor.events.onEvent { event in print(event) }
+            Task {
+                for await event in supervisor.events.events() {
+                    if case .queueFailing(let queue, _) = event { alert("queue \(queue) keeps crashing") }
+                }
+            }
+            keep(supervisor)
+        }
+        onStart(supervisor)
+        try supervisor.addQueue("reports", concurrency: 2)
+        try supervisor.removeQueue("reports")
+        try supervisor.pause("mail")
+        let stats = try supervisor.queueStats()
+        _ = stats
+    }
 }
