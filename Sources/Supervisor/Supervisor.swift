@@ -11,7 +11,7 @@ import VerkShared
 /// `lock`, the API connection only under its own lock, and the rest is immutable after `init`.
 public final class Supervisor: @unchecked Sendable {
     public let configuration: VerkConfiguration
-    public let retrySchedules: RetrySchedules
+    package let retrySchedules: RetrySchedules
     public let stopSignal = StopSignal()
     /// Job, queue and process events: `events.onEvent { … }` or `for await e in events.events()`.
     public let events = EventBus()
@@ -32,7 +32,7 @@ public final class Supervisor: @unchecked Sendable {
         let directives: QueueDirectives
     }
 
-    public init(configuration: VerkConfiguration, retrySchedules: RetrySchedules = RetrySchedules(), logger: Logger) {
+    package init(configuration: VerkConfiguration, retrySchedules: RetrySchedules = RetrySchedules(), logger: Logger) {
         self.configuration = configuration
         self.retrySchedules = retrySchedules
         self.logger = logger

@@ -26,7 +26,7 @@ public struct WorkerRegistry: Sendable {
     public var classNames: [String] { entries.keys.sorted() }
 
     /// The workers' own retry schedules, for the supervisor (which does not know the worker types).
-    public var retrySchedules: RetrySchedules { RetrySchedules(entries.mapValues(\.retryAt)) }
+    package var retrySchedules: RetrySchedules { RetrySchedules(entries.mapValues(\.retryAt)) }
 
     private static func entry<W: Worker>(for worker: W.Type) -> Entry {
         Entry(className: W.className, options: W.options, retryAt: { W.retryAt(failedAt: $0, retryCount: $1) }) { job, context in

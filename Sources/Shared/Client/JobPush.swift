@@ -5,13 +5,13 @@
 /// Pure: the caller decides which connection sends them, so the supervisor can batch them into its pipelines
 /// (a running job's enqueue is prepared in its worker process, where the app's middleware is, and sent by
 /// the supervisor).
-public struct JobPush: Sendable {
-    public let keys: KeySpace
+package struct JobPush: Sendable {
+    package let keys: KeySpace
 
-    public init(keys: KeySpace) { self.keys = keys }
+    package init(keys: KeySpace) { self.keys = keys }
 
     /// Fills what Sidekiq's client fills: `jid` and `created_at` if absent, `queue` and `retry` defaults.
-    public static func normalize(_ job: inout Job, now: Double) {
+    package static func normalize(_ job: inout Job, now: Double) {
         if job.jid?.isEmpty ?? true { job.jid = JobID.generate() }
         if job.createdAt == nil { job.createdAt = now }
         if (job.queue ?? "").isEmpty { job.queue = "default" }
@@ -20,7 +20,7 @@ public struct JobPush: Sendable {
 
     /// Sidekiq's `perform_in`: a value under 1e9 is an interval from now, and a time not in the future
     /// means "run now".
-    public static func scheduleTime(_ at: Double?, now: Double) -> Double? {
+    package static func scheduleTime(_ at: Double?, now: Double) -> Double? {
         guard let at else { return nil }
         let time = at < 1_000_000_000 ? now + at : at
         return time > now ? time : nil
@@ -28,7 +28,7 @@ public struct JobPush: Sendable {
 
     /// Normalises the jobs, resolves `at` (Sidekiq's `perform_in`/`perform_at`) and runs the middleware chain
     /// on each; jobs a middleware skips are left out. A middleware that throws refuses the whole call.
-    public static func prepare(
+    package static func prepare(
         _ jobs: [Job], at: Double?, middleware: ClientMiddlewareChain, now: Double = Timestamp.now()
     ) throws -> [(job: Job, at: Double?)] {
         let time = scheduleTime(at, now: now)
@@ -43,7 +43,7 @@ public struct JobPush: Sendable {
     }
 
     /// The commands to push already-normalized jobs. `at` nil means now.
-    public func commands(for jobs: [(job: Job, at: Double?)], now: Double) -> [RedisCommand] {
+    package func commands(for jobs: [(job: Job, at: Double?)], now: Double) -> [RedisCommand] {
         var commands: [RedisCommand] = []
         var immediate: [(queue: String, payloads: [[UInt8]])] = []
         var scheduled: [any RedisArgument] = []

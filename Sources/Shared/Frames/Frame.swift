@@ -1,7 +1,7 @@
 /// Messages between the supervisor and a worker process. On the wire each is
 /// `u32 big-endian length of (type + body) | u8 type | body`; see `FrameCodec`.
 /// Jobs travel as the raw Sidekiq JSON bytes fetched from Redis: the supervisor never re-encodes them.
-public enum Frame: Sendable, Equatable {
+package enum Frame: Sendable, Equatable {
     /// First frame each way. A child whose version differs is stopped and restarted.
     case hello(version: UInt16, pid: Int32)
     /// Parent → child: run this job. `seq` names it in every later frame.
@@ -22,17 +22,17 @@ public enum Frame: Sendable, Equatable {
     /// Child → parent: a job it will not start (after `drain`); the parent puts it back in its queue.
     case released(seq: UInt64)
 
-    public static let protocolVersion: UInt16 = 1
+    package static let protocolVersion: UInt16 = 1
 
     /// The largest frame either side accepts: a Sidekiq job is usually under 1 KB, and Redis itself
     /// caps a value at 512 MB; 64 MB leaves room for big argument lists while bounding a bad length.
-    public static let maxSize = 64 << 20
+    package static let maxSize = 64 << 20
 
-    public enum Kind: UInt8, Sendable {
+    package enum Kind: UInt8, Sendable {
         case hello = 1, run, started, done, failed, enqueue, enqueueResult, drain, released
     }
 
-    public var kind: Kind {
+    package var kind: Kind {
         switch self {
         case .hello: return .hello
         case .run: return .run
@@ -47,7 +47,7 @@ public enum Frame: Sendable, Equatable {
     }
 }
 
-public enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
     case oversize(length: Int, max: Int)
     case empty
     case unknownType(UInt8)
@@ -55,7 +55,7 @@ public enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
     case trailingBytes(Frame.Kind)
     case invalidUTF8(Frame.Kind)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .oversize(let length, let max): return "frame of \(length) bytes exceeds the maximum of \(max)"
         case .empty: return "frame with length 0"

@@ -1,7 +1,7 @@
 /// Encodes frames into a byte buffer (several frames per write) and decodes them from a stream
 /// of reads, whatever the read boundaries. Lengths are checked before anything is allocated.
-public enum FrameEncoder {
-    public static func append(_ frame: Frame, to out: inout [UInt8]) {
+package enum FrameEncoder {
+    package static func append(_ frame: Frame, to out: inout [UInt8]) {
         let start = out.count
         out.append(contentsOf: [0, 0, 0, 0, frame.kind.rawValue])
         switch frame {
@@ -44,7 +44,7 @@ public enum FrameEncoder {
         out[start + 3] = UInt8(length & 0xFF)
     }
 
-    public static func encode(_ frame: Frame) -> [UInt8] {
+    package static func encode(_ frame: Frame) -> [UInt8] {
         var out: [UInt8] = []
         append(frame, to: &out)
         return out
@@ -62,26 +62,26 @@ public enum FrameEncoder {
 
 /// Accumulates bytes from reads and yields complete frames. A malformed frame is an error the caller
 /// answers by closing the connection; the decoder never traps on input.
-public struct FrameDecoder: Sendable {
+package struct FrameDecoder: Sendable {
     private var buffer: [UInt8] = []
     private var offset = 0
-    public let maxSize: Int
+    package let maxSize: Int
 
-    public init(maxSize: Int = Frame.maxSize) { self.maxSize = maxSize }
+    package init(maxSize: Int = Frame.maxSize) { self.maxSize = maxSize }
 
-    public var bufferedBytes: Int { buffer.count - offset }
+    package var bufferedBytes: Int { buffer.count - offset }
 
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         compactIfNeeded()
         buffer.append(contentsOf: bytes)
     }
 
-    public mutating func feed(_ bytes: [UInt8]) {
+    package mutating func feed(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { feed($0) }
     }
 
     /// The next complete frame, or nil if more bytes are needed.
-    public mutating func next() throws(FrameError) -> Frame? {
+    package mutating func next() throws(FrameError) -> Frame? {
         guard buffer.count - offset >= 4 else { return nil }
         let length = Int(buffer[offset]) << 24 | Int(buffer[offset + 1]) << 16 | Int(buffer[offset + 2]) << 8 | Int(buffer[offset + 3])
         guard length > 0 else { throw .empty }

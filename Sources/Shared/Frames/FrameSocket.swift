@@ -2,15 +2,15 @@ import Foundation
 
 /// Blocking and non-blocking I/O helpers for a framed Unix socket. Writes use MSG_NOSIGNAL so a dead
 /// peer is an EPIPE error, never a SIGPIPE.
-public enum FrameSocket {
-    public enum IOResult: Equatable {
+package enum FrameSocket {
+    package enum IOResult: Equatable {
         case bytes(Int)
         case wouldBlock
         case closed
         case failed(Int32)
     }
 
-    public static func read(_ fd: Int32, into decoder: inout FrameDecoder, scratch: UnsafeMutableRawBufferPointer) -> IOResult {
+    package static func read(_ fd: Int32, into decoder: inout FrameDecoder, scratch: UnsafeMutableRawBufferPointer) -> IOResult {
         while true {
             let n = Glibc.read(fd, scratch.baseAddress, scratch.count)
             if n > 0 {
@@ -26,7 +26,7 @@ public enum FrameSocket {
     }
 
     /// Writes as much of `buffer[offset...]` as the socket takes; advances `offset`.
-    public static func write(_ fd: Int32, _ buffer: [UInt8], offset: inout Int) -> IOResult {
+    package static func write(_ fd: Int32, _ buffer: [UInt8], offset: inout Int) -> IOResult {
         var total = 0
         while offset < buffer.count {
             let n = buffer.withUnsafeBytes { raw in
@@ -42,7 +42,7 @@ public enum FrameSocket {
     }
 
     /// Writes everything, blocking (the child's writer thread).
-    public static func writeAll(_ fd: Int32, _ buffer: [UInt8]) -> Bool {
+    package static func writeAll(_ fd: Int32, _ buffer: [UInt8]) -> Bool {
         var offset = 0
         while offset < buffer.count {
             switch write(fd, buffer, offset: &offset) {
@@ -56,12 +56,12 @@ public enum FrameSocket {
         return true
     }
 
-    public static func setNonBlocking(_ fd: Int32) {
+    package static func setNonBlocking(_ fd: Int32) {
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
     }
 
-    public static func setCloseOnExec(_ fd: Int32) {
+    package static func setCloseOnExec(_ fd: Int32) {
         let flags = fcntl(fd, F_GETFD)
         _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC)
     }

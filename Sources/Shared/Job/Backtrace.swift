@@ -1,13 +1,13 @@
 /// Sidekiq's `error_backtrace` format: Base64(zlib(JSON array of strings)).
 /// The zlib stream (RFC 1950) uses stored deflate blocks: any inflater reads it, and backtraces are small.
-public enum Backtrace {
-    public static func encode(_ lines: [String]) -> String {
+package enum Backtrace {
+    package static func encode(_ lines: [String]) -> String {
         let json = JSONWriter.encode(.array(lines.map(JSONValue.string)))
         return base64(zlibStored(json))
     }
 
     /// Decodes what Sidekiq (or we) wrote; nil if it is not that format.
-    public static func decode(_ text: String) -> [String]? {
+    package static func decode(_ text: String) -> [String]? {
         guard let compressed = unbase64(text), let json = inflateStored(compressed) ?? nil,
               let array = try? JSONParser.parse(json).arrayValue else { return nil }
         return array.compactMap(\.stringValue)

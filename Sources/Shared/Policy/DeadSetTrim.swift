@@ -3,13 +3,13 @@
 /// `max_dead_jobs` are removed — in the same script as the move, so no path can let the set grow unbounded.
 /// Every script that adds to `dead` (a failed job, a killed retry or scheduled job, an unparsable member)
 /// runs `lua` with `arguments`.
-public struct DeadSetTrim: Sendable {
-    public let policy: RetryPolicy
+package struct DeadSetTrim: Sendable {
+    package let policy: RetryPolicy
 
-    public init(policy: RetryPolicy) { self.policy = policy }
+    package init(policy: RetryPolicy) { self.policy = policy }
 
     /// The trim's two script arguments: the oldest score kept, and how many entries are kept.
-    public func arguments(now: Double) -> [any RedisArgument] { [now - policy.deadTimeout, policy.maxDeadJobs] }
+    package func arguments(now: Double) -> [any RedisArgument] { [now - policy.deadTimeout, policy.maxDeadJobs] }
 
     /// The Lua lines that trim `key`, reading the cutoff from `ARGV[cutoffArg]` and the size from the next.
     static func lua(key: String, cutoffArg: Int) -> String {

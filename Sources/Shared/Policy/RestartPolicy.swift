@@ -1,25 +1,25 @@
 /// When to restart a worker process that died, in the manner of an OTP supervisor: exponential backoff
 /// with a cap, and an intensity limit (restarts within a period) past which the queue is reported
 /// failing and only retried slowly. Pure: the caller passes the times of recent restarts.
-public struct RestartPolicy: Sendable, Equatable {
+package struct RestartPolicy: Sendable, Equatable {
     /// Delay before the second restart in a period (the first is immediate).
-    public var baseDelay: Double = 0.1
-    public var maxDelay: Double = 10
+    package var baseDelay: Double = 0.1
+    package var maxDelay: Double = 10
     /// More than this many restarts within `period` seconds marks the queue as failing.
-    public var intensity = 10
-    public var period: Double = 60
+    package var intensity = 10
+    package var period: Double = 60
     /// While failing, one restart attempt this often.
-    public var failingDelay: Double = 30
+    package var failingDelay: Double = 30
 
-    public init() {}
+    package init() {}
 
-    public struct Decision: Sendable, Equatable {
-        public var delay: Double
-        public var failing: Bool
+    package struct Decision: Sendable, Equatable {
+        package var delay: Double
+        package var failing: Bool
     }
 
     /// `recentRestarts` are the times of earlier restarts; those older than `period` are ignored.
-    public func decide(recentRestarts: [Double], now: Double) -> Decision {
+    package func decide(recentRestarts: [Double], now: Double) -> Decision {
         let n = recentRestarts.filter { now - $0 < period }.count
         if n >= intensity { return Decision(delay: failingDelay, failing: true) }
         if n == 0 { return Decision(delay: 0, failing: false) }

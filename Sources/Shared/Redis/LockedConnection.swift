@@ -3,13 +3,13 @@ import Foundation
 /// A connection shared between threads by a lock.
 /// `@unchecked Sendable` is sound because the connection is private and only reached inside `withLock`,
 /// so at most one thread uses the hiredis context at a time.
-public final class LockedConnection: @unchecked Sendable {
+package final class LockedConnection: @unchecked Sendable {
     private let lock = NSLock()
     private let connection: RedisConnection
 
-    public init(_ connection: RedisConnection) { self.connection = connection }
+    package init(_ connection: RedisConnection) { self.connection = connection }
 
-    public func withLock<T>(_ body: (RedisConnection) throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: (RedisConnection) throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body(connection)

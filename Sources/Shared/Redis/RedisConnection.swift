@@ -185,7 +185,7 @@ public final class RedisConnection {
     // MARK: Scripts
 
     /// The EVALSHA command for a script call, loading the script first if this connection has not yet.
-    public func scriptCommand(_ call: ScriptCall) throws(RedisError) -> RedisCommand {
+    package func scriptCommand(_ call: ScriptCall) throws(RedisError) -> RedisCommand {
         let sha = try loadScript(call.script)
         return RedisCommand(arguments: [Array("EVALSHA".utf8), Array(sha.utf8), Array(String(call.keys.count).utf8)]
             + call.keys.map { Array($0.utf8) } + call.args)
@@ -193,7 +193,7 @@ public final class RedisConnection {
 
     /// Runs a script call; reloads the script once on NOSCRIPT.
     @discardableResult
-    public func eval(_ call: ScriptCall) throws(RedisError) -> RedisReply {
+    package func eval(_ call: ScriptCall) throws(RedisError) -> RedisReply {
         var reply = try send(scriptCommand(call))
         if let message = reply.errorMessage, message.hasPrefix("NOSCRIPT") {
             scriptShas[call.script] = nil
@@ -206,7 +206,7 @@ public final class RedisConnection {
     /// Runs a pipeline whose members may be script calls; a NOSCRIPT reply (the script did not run) is
     /// retried once on its own after reloading, so callers see the script's real reply.
     @discardableResult
-    public func pipeline(_ items: [PipelineItem]) throws(RedisError) -> [RedisReply] {
+    package func pipeline(_ items: [PipelineItem]) throws(RedisError) -> [RedisReply] {
         var commands: [RedisCommand] = []
         commands.reserveCapacity(items.count)
         for item in items {
@@ -310,7 +310,7 @@ public final class RedisConnection {
 }
 
 /// A member of a mixed pipeline: a plain command, or a script call.
-public enum PipelineItem: Sendable {
+package enum PipelineItem: Sendable {
     case command(RedisCommand)
     case script(ScriptCall)
 }

@@ -1,13 +1,13 @@
 /// Every Lua script Verk runs, in one place. Each exists to make one move between job homes atomic.
 /// None re-encodes JSON with cjson (it turns `[]` into `{}` and truncates floats): payloads are rewritten
 /// in Swift and the script only moves exact strings.
-public enum Scripts {
+package enum Scripts {
     /// In-progress → retry or dead (or gone, for `retry: false`), atomically, so a crash between the two
     /// steps can neither lose nor duplicate the job. If the job is no longer in progress (another node
     /// recovered it), nothing is written: the job lives on where it is.
     /// KEYS: inprogress, target zset. ARGV: old payload, new payload, score, mode (retry|dead|discard),
     /// dead cutoff score, dead max jobs. Returns 1 when moved, 0 when the job was not in progress.
-    public static let failJob = RedisScript(name: "fail_job", source: """
+    package static let failJob = RedisScript(name: "fail_job", source: """
         if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
         if ARGV[4] == 'retry' then
           redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
@@ -22,7 +22,7 @@ public enum Scripts {
     /// race safely) and pushed in the same step, so a crash cannot lose it between the two.
     /// KEYS: the zset, the `queues` set, then one queue list per job. ARGV: triples (old member, new payload,
     /// queue name). Returns how many were moved.
-    public static let pushFromSet = RedisScript(name: "push_from_set", source: """
+    package static let pushFromSet = RedisScript(name: "push_from_set", source: """
         local moved = 0
         for i = 1, #ARGV, 3 do
           if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
@@ -36,7 +36,7 @@ public enum Scripts {
 
     /// Retry set → dead set (the "kill" action), claimed by ZREM, trimmed as Sidekiq trims.
     /// KEYS: source zset, dead. ARGV: old member, new payload, now, cutoff, max. Returns 1 when moved.
-    public static let killFromSet = RedisScript(name: "kill_from_set", source: """
+    package static let killFromSet = RedisScript(name: "kill_from_set", source: """
         if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
         redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
         \(DeadSetTrim.lua(key: "KEYS[2]", cutoffArg: 4))
@@ -46,7 +46,7 @@ public enum Scripts {
     /// Specific in-progress jobs → the tail of their queue (the pop end: they run next). Used for jobs a
     /// child never started and for what is unfinished at shutdown. KEYS: inprogress, queue, queues.
     /// ARGV: queue name, then payloads. Returns how many were moved.
-    public static let requeueJobs = RedisScript(name: "requeue_jobs", source: """
+    package static let requeueJobs = RedisScript(name: "requeue_jobs", source: """
         local moved = 0
         for i = 2, #ARGV do
           if redis.call('LREM', KEYS[1], -1, ARGV[i]) > 0 then
@@ -61,7 +61,7 @@ public enum Scripts {
     /// A whole in-progress list → the tail of its queue, up to ARGV[2] jobs per call (callers loop), so a
     /// node's leftover jobs are recovered with no window where they are in neither list.
     /// KEYS: inprogress, queue, queues. ARGV: queue name, batch size. Returns how many were moved.
-    public static let requeueAll = RedisScript(name: "requeue_all", source: """
+    package static let requeueAll = RedisScript(name: "requeue_all", source: """
         local moved = 0
         for i = 1, tonumber(ARGV[2]) do
           if not redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') then break end
@@ -80,7 +80,7 @@ public enum Scripts {
     /// KEYS: fleet override hash, nodes zset, override-nodes set. ARGV: queue, value (concurrency or
     /// `removed`; empty deletes the fleet entry), node hash prefix, node hash suffix.
     /// Returns how many node entries were deleted.
-    public static let setFleetQueueOverride = RedisScript(name: "set_fleet_queue_override", source: """
+    package static let setFleetQueueOverride = RedisScript(name: "set_fleet_queue_override", source: """
         if ARGV[2] == '' then
           redis.call('HDEL', KEYS[1], ARGV[1])
         else
