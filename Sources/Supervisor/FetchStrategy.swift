@@ -1,3 +1,4 @@
+import Logging
 import VerkShared
 
 /// How a queue manager takes jobs from its queue into this node's in-progress list: the seam where the
@@ -33,10 +34,11 @@ final class ReliableFetch: FetchStrategy {
     private let destination: String
     private let blocking: BlockingFetcher
 
-    init(source: String, destination: String, blocking: BlockingFetcher) {
+    /// Fetches `source` into `destination`; the blocking fetcher gets its own connection to `redis`.
+    init(source: String, destination: String, redis: RedisConfiguration, name: String, logger: Logger) {
         self.source = source
         self.destination = destination
-        self.blocking = blocking
+        blocking = BlockingFetcher(redis: redis, source: source, destination: destination, name: name, logger: logger)
     }
 
     func fetchCommands(count: Int) -> [RedisCommand] {

@@ -10,7 +10,6 @@ import VerkShared
 final class QueueManager {
     let queue: QueueConfiguration
     private let configuration: VerkConfiguration
-    private let redis: RedisConnection
     private let fetch: any FetchStrategy
     private let children: ChildSupervisor
     private let stop: StopSignal
@@ -32,7 +31,7 @@ final class QueueManager {
 
     init(queue: QueueConfiguration, configuration: VerkConfiguration, retrySchedules: RetrySchedules, redis: RedisConnection,
          stop: StopSignal, directives: QueueDirectives, workState: WorkState, events: EventBus, restartPolicy: RestartPolicy, logger: Logger) {
-        (self.queue, self.configuration, self.redis, self.stop, self.directives, self.events) = (queue, configuration, redis, stop, directives, events)
+        (self.queue, self.configuration, self.stop, self.directives, self.events) = (queue, configuration, stop, directives, events)
         var logger = logger
         logger[metadataKey: "queue"] = "\(queue.name)"
         self.logger = logger
@@ -42,9 +41,8 @@ final class QueueManager {
             keys: keys, policy: configuration.retryPolicy, retrySchedules: retrySchedules, queue: queue.name, inProgress: inProgress)),
             stop: stop, logger: logger)
         window = queue.concurrency + configuration.prefetch(for: queue)
-        fetch = ReliableFetch(source: keys.queue(queue.name), destination: inProgress, blocking: BlockingFetcher(
-            redis: redis.configuration, source: keys.queue(queue.name), destination: inProgress,
-            name: "verk-fetch-\(configuration.nodeID)-\(queue.name)", logger: logger))
+        fetch = ReliableFetch(source: keys.queue(queue.name), destination: inProgress, redis: redis.configuration,
+                              name: "verk-fetch-\(configuration.nodeID)-\(queue.name)", logger: logger)
         children = ChildSupervisor(queue: queue, restartPolicy: restartPolicy, events: events, logger: logger)
         ledger = JobLedger(queue: queue.name, maxJobSize: configuration.maxJobSize, events: events, logger: logger)
         publisher = WorkPublisher(queue: queue.name, workState: workState)
