@@ -17,11 +17,16 @@ public enum Verk {
     /// `verk: <what, where, what to do>` on stderr and exit code 78, in either role, never a crash.
     /// `log_level` becomes the level of `logger` in both roles.
     ///
+    /// `middleware` runs around every job in its worker process (inside Verk's per-job log line at
+    /// `job_log_level`), `clientMiddleware` on every job a running job enqueues; see `ServerMiddleware` and
+    /// `ClientMiddleware`.
+    ///
     /// Exit codes: 0 after a clean shutdown, 1 when Redis is unreachable at start, 78 for invalid configuration.
     ///
     /// `onStart` runs in the supervisor role only, before any queue starts, with the `Supervisor`: register
     /// event handlers there, and keep it to change queues at runtime (`addQueue`, `pause`, …).
     public static func main(configuration: VerkConfiguration, workers: [any Worker.Type],
+                            middleware: [any ServerMiddleware] = [], clientMiddleware: [any ClientMiddleware] = [],
                             logger: Logger = Logger(label: "verk"),
                             onStart: (Supervisor) -> Void = { _ in }) -> Never {
         let configuration = validConfiguration(overlaying: configuration)
@@ -34,7 +39,10 @@ public enum Verk {
             FileHandle.standardError.write(Data("verk: \(error)\n".utf8))
             exit(78)
         }
-        if WorkerProcessMain.isWorkerProcess { WorkerProcessMain.run(registry: registry, logger: logger) }
+        if WorkerProcessMain.isWorkerProcess {
+            WorkerProcessMain.run(registry: registry, middleware: middleware, clientMiddleware: clientMiddleware,
+                                  jobLogLevel: configuration.jobLogLevel, logger: logger)
+        }
         let supervisor = Supervisor(configuration: configuration, retrySchedules: registry.retrySchedules, logger: logger)
         onStart(supervisor)
         exit(supervisor.run())

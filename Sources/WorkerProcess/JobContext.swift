@@ -1,16 +1,25 @@
+import Logging
 import VerkShared
 
-/// What a running job knows about itself, and how it enqueues more work.
+/// What a running job knows about itself, how it logs, and how it enqueues more work.
 public struct JobContext: Sendable {
     public let job: Job
     /// The queue the job was fetched from.
     public let queue: String
+    /// Receives jobs already prepared (normalised, client middleware applied): the supervisor in a worker
+    /// process, the test mode in `VerkTesting`.
     let enqueuer: any JobEnqueuer
+    let clientMiddleware: ClientMiddlewareChain
+    /// The worker process's logger, without the job's metadata (see `logger`).
+    let baseLogger: Logger
 
-    public init(job: Job, queue: String, enqueuer: any JobEnqueuer) {
+    public init(job: Job, queue: String, enqueuer: any JobEnqueuer,
+                clientMiddleware: ClientMiddlewareChain = ClientMiddlewareChain(), logger: Logger = Logger(label: "verk")) {
         self.job = job
         self.queue = queue
         self.enqueuer = enqueuer
+        self.clientMiddleware = clientMiddleware
+        self.baseLogger = logger
     }
 
     public var jid: String { job.jid ?? "" }
@@ -20,13 +29,25 @@ public struct JobContext: Sendable {
     public var enqueuedAt: Double? { job.enqueuedAt }
     public var createdAt: Double? { job.createdAt }
 
-    /// Enqueues a job (now, or at `at` epoch seconds); returns its jid.
+    /// A logger whose lines carry the job's `jid` and `queue`. Built when asked for, not per job: most jobs
+    /// never log, and adding metadata to a handler costs a re-render (keep a copy if you log a lot).
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "jid"] = "\(jid)"
+        logger[metadataKey: "queue"] = "\(queue)"
+        return logger
+    }
+
+    /// Enqueues a job (now, or at `at`: epoch seconds, or under 1e9 seconds from now); returns its jid.
+    /// It takes the same push path as `VerkClient`, with the app's client middleware, in this process;
+    /// the supervisor stores it and the call returns once Redis has it. Throws
+    /// `VerkClientError.skippedByMiddleware` when a client middleware skips the job (it is not sent).
     @discardableResult
     public func enqueue(_ job: Job, at: Double? = nil) throws -> String {
-        var job = job
-        let now = Timestamp.now()
-        JobPush.normalize(&job, now: now)
-        return try enqueuer.enqueue(job, at: JobPush.scheduleTime(at, now: now))
+        guard let ready = try JobPush.prepare([job], at: at, middleware: clientMiddleware).first else {
+            throw VerkClientError.skippedByMiddleware
+        }
+        return try enqueuer.enqueue(ready.job, at: ready.at)
     }
 
     @discardableResult
@@ -34,25 +55,11 @@ public struct JobContext: Sendable {
         try enqueue(Job(className: className, args: args, queue: queue))
     }
 
-    /// Typed form: the worker's options give the queue and retry setting.
-    @discardableResult
-    public func enqueue<W: Worker>(_ worker: W.Type, _ args: W.Arguments, at: Double? = nil) throws -> String where W.Arguments: Encodable {
-        try enqueue(Job(worker, args), at: at)
+    /// The same context for the job a server middleware passed on.
+    func replacing(job: Job) -> JobContext {
+        JobContext(job: job, queue: queue, enqueuer: enqueuer, clientMiddleware: clientMiddleware, logger: baseLogger)
     }
 }
 
-extension Job {
-    /// A job for a registered worker type, with that worker's queue, retry and backtrace options.
-    public init<W: Worker>(_ worker: W.Type, _ args: W.Arguments) throws where W.Arguments: Encodable {
-        self.init(className: W.className, args: try WorkerArguments.encode(args), queue: W.options.queue, retry: W.options.retry)
-        if let lines = W.options.backtrace { self["backtrace"] = .int(lines) }
-    }
-}
-
-extension VerkClient {
-    /// Enqueues a job of a registered worker type with its typed arguments; returns its jid.
-    @discardableResult
-    public func enqueue<W: Worker>(_ worker: W.Type, _ args: W.Arguments, at: Double? = nil) throws -> String where W.Arguments: Encodable {
-        try enqueue(Job(worker, args), at: at)
-    }
-}
+/// A running job's context is an enqueuer too, so code written against `any JobEnqueuer` runs inside jobs.
+extension JobContext: JobEnqueuer {}

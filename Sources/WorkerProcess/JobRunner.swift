@@ -1,40 +1,60 @@
-import Foundation
+import Logging
 import VerkShared
 
-/// Runs one job payload: decode, look up the worker, perform, and report done or failed.
-struct JobRunner: Sendable {
+/// Runs one job: decode, look up the worker, run the server middleware chain around its `perform`, and
+/// report done or failed.
+package struct JobRunner: Sendable {
     let registry: WorkerRegistry
     let queue: String
     let enqueuer: any JobEnqueuer
+    let middleware: ServerMiddlewareChain
+    let clientMiddleware: ClientMiddlewareChain
+    let logger: Logger
 
-    enum Result: Sendable, Equatable {
+    package init(registry: WorkerRegistry, queue: String, enqueuer: any JobEnqueuer,
+                 middleware: ServerMiddlewareChain = ServerMiddlewareChain(),
+                 clientMiddleware: ClientMiddlewareChain = ClientMiddlewareChain(), logger: Logger = Logger(label: "verk")) {
+        self.registry = registry
+        self.queue = queue
+        self.enqueuer = enqueuer
+        self.middleware = middleware
+        self.clientMiddleware = clientMiddleware
+        self.logger = logger
+    }
+
+    package enum Result: Sendable, Equatable {
         case done
         case failed(JobFailure)
     }
 
     /// Runs a payload; `started` is called once, before the job's code, with its hard timeout (0: none).
-    func run(_ payload: [UInt8], started: (Double) -> Void = { _ in }) -> Result {
+    package func run(_ payload: [UInt8], started: (Double) -> Void = { _ in }) -> Result {
         let job: Job
         do {
             job = try Job(parsing: payload)
         } catch {
             started(0)
-            return .failed(JobFailure(errorClass: JobExecutionError.invalidPayload("").errorClass, message: "cannot run job: \(error)"))
-        }
-        let entry = registry.entry(job.className)
-        started(job["timeout"]?.doubleValue ?? entry?.options.timeout ?? 0)
-        guard let entry else {
-            let e = JobExecutionError.unknownWorker(className: job.className, queue: queue, registered: registry.classNames)
+            let e = JobExecutionError.invalidPayload("\(error)")
             return .failed(JobFailure(errorClass: e.errorClass, message: e.description))
         }
         do {
-            try entry.run(job, JobContext(job: job, queue: queue, enqueuer: enqueuer))
+            try perform(job, started: started)
             return .done
-        } catch let error as JobExecutionError {
-            return .failed(JobFailure(errorClass: error.errorClass, message: error.description))
         } catch {
-            return .failed(JobFailure(errorClass: String(reflecting: type(of: error)), message: "\(error)",
-                                      backtrace: ["\(entry.className).perform"]))
+            return .failed(JobFailure(error: error, className: job.className))
         }
+    }
+
+    /// Runs a job and throws what it (or a middleware) threw, as it was thrown; `JobExecutionError` when
+    /// its class is not registered or its args do not decode. `started` as in `run`.
+    package func perform(_ job: Job, started: (Double) -> Void = { _ in }) throws {
+        let entry = registry.entry(job.className)
+        started(job["timeout"]?.doubleValue ?? entry?.options.timeout ?? 0)
+        guard let entry else {
+            throw JobExecutionError.unknownWorker(className: job.className, queue: queue, registered: registry.classNames)
+        }
+        let context = JobContext(job: job, queue: queue, enqueuer: enqueuer, clientMiddleware: clientMiddleware, logger: logger)
+        // The worker decodes its arguments inside the chain, so a middleware can still fix them.
+        try middleware.run(job, context: context) { job, context in try entry.run(job, context) }
     }
 }

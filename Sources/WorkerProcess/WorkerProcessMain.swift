@@ -12,7 +12,12 @@ public enum WorkerProcessMain {
     /// True when this process was started by a supervisor as a worker process.
     public static var isWorkerProcess: Bool { ProcessInfo.processInfo.environment[WorkerSpawnContract.queueVariable] != nil }
 
-    public static func run(registry: WorkerRegistry, logger baseLogger: Logger) -> Never {
+    /// Runs the worker process; never returns. `middleware` runs around every job inside the per-job log line
+    /// at `jobLogLevel` (`job_log_level`: a swift-log level or "off"); `clientMiddleware` runs on every job
+    /// a running job enqueues.
+    public static func run(registry: WorkerRegistry, middleware: [any ServerMiddleware] = [],
+                           clientMiddleware: [any ClientMiddleware] = [], jobLogLevel: String = "info",
+                           logger baseLogger: Logger) -> Never {
         let env = ProcessInfo.processInfo.environment
         // First, before anything can go wrong: die with the parent, and check it did not die already.
         _ = verk_set_parent_death_signal(SIGKILL)
@@ -33,7 +38,9 @@ public enum WorkerProcessMain {
         outbox.start()
         outbox.send(.hello(version: Frame.protocolVersion, pid: getpid()))
         let enqueuer = ParentEnqueuer(outbox: outbox)
-        let runner = JobRunner(registry: registry, queue: queue, enqueuer: enqueuer)
+        let runner = JobRunner(registry: registry, queue: queue, enqueuer: enqueuer,
+                               middleware: serverMiddleware(jobLogLevel: jobLogLevel, app: middleware, logger: logger),
+                               clientMiddleware: ClientMiddlewareChain(clientMiddleware), logger: logger)
         let pool = JobPool(concurrency: concurrency, execute: { seq, payload in
             let start = DispatchTime.now().uptimeNanoseconds
             // The parent must know a job started before the job's code can crash the process: otherwise it
@@ -80,6 +87,17 @@ public enum WorkerProcessMain {
                 logger.error("bad frame from the supervisor; exiting", metadata: ["error": "\(error)"])
                 _exit(3)
             }
+        }
+    }
+
+    /// The per-job log line at `jobLogLevel`, around the app's middleware. A level that is not one is
+    /// reported and treated as `info` rather than stopping the queue (configuration refuses it at start).
+    static func serverMiddleware(jobLogLevel: String, app: [any ServerMiddleware], logger: Logger) -> ServerMiddlewareChain {
+        do {
+            return ServerMiddlewareChain(jobLogLevel: try JobLoggingMiddleware.level(setting: jobLogLevel), app: app)
+        } catch {
+            logger.error("\(error); logging each job at info")
+            return ServerMiddlewareChain(jobLogLevel: .info, app: app)
         }
     }
 }
