@@ -43,10 +43,14 @@ final class Outbox: @unchecked Sendable {
         if !ok { onBrokenPipe() }
     }
 
-    /// Blocks until everything queued has been written.
-    func flush() {
+    /// Blocks until everything queued has been written, or `timeout` seconds have passed (a supervisor
+    /// that has stopped reading must not keep an exiting process alive).
+    func flush(timeout: Double = .infinity) {
+        let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
-        while !buffer.isEmpty || writing { _ = condition.wait(until: Date().addingTimeInterval(0.05)) }
+        while (!buffer.isEmpty || writing) && Date() < deadline {
+            _ = condition.wait(until: min(deadline, Date().addingTimeInterval(0.05)))
+        }
         condition.unlock()
     }
 

@@ -22,6 +22,9 @@ public enum WorkerProcessMain {
         // First, before anything can go wrong: die with the parent, and check it did not die already.
         _ = verk_set_parent_death_signal(SIGKILL)
         if let expected = env[WorkerSpawnContract.parentPIDVariable].flatMap(Int32.init), getppid() != expected { _exit(1) }
+        // Before any thread exists, so every thread inherits the mask and only the SIGTERM thread sees it.
+        TermSignal.block()
+        WorkerProcessExit.lineBufferStdout()
         // Processes that jobs start must not hold the socket open (the parent would see EOF late).
         FrameSocket.setCloseOnExec(socketFD)
         signal(SIGPIPE, SIG_IGN)
@@ -34,9 +37,14 @@ public enum WorkerProcessMain {
         logger[metadataKey: "queue"] = "\(queue)"
         logger[metadataKey: "pid"] = "\(getpid())"
 
-        let outbox = Outbox(fd: socketFD) { _exit(0) }  // the parent is gone: nothing left to report to
+        let outbox = Outbox(fd: socketFD) { WorkerProcessExit.now(0) }  // the parent is gone: nothing left to report to
         outbox.start()
         outbox.send(.hello(version: Frame.protocolVersion, pid: getpid()))
+        TermSignal.handle { [logger] in
+            logger.info("SIGTERM: flushing and exiting")
+            outbox.flush(timeout: 2)
+            WorkerProcessExit.now(0)
+        }
         let enqueuer = ParentEnqueuer(outbox: outbox)
         let runner = JobRunner(registry: registry, queue: queue, enqueuer: enqueuer,
                                middleware: serverMiddleware(jobLogLevel: jobLogLevel, app: middleware, logger: logger),
@@ -54,7 +62,7 @@ public enum WorkerProcessMain {
             }
         }, onIdleWhileDraining: {
             outbox.flush()
-            _exit(0)
+            WorkerProcessExit.now(0)
         })
         logger.debug("worker process ready", metadata: ["concurrency": "\(concurrency)"])
 
@@ -64,7 +72,7 @@ public enum WorkerProcessMain {
             switch FrameSocket.read(socketFD, into: &decoder, scratch: scratch) {
             case .bytes: break
             case .wouldBlock: continue
-            case .closed, .failed: _exit(0)  // the supervisor is gone; its in-progress list in Redis has our jobs
+            case .closed, .failed: WorkerProcessExit.now(0)  // the supervisor is gone; its in-progress list in Redis has our jobs
             }
             do {
                 while let frame = try decoder.next() {
@@ -76,16 +84,16 @@ public enum WorkerProcessMain {
                     case .hello(let version, _):
                         if version != Frame.protocolVersion {
                             logger.error("protocol version mismatch", metadata: ["ours": "\(Frame.protocolVersion)", "parent": "\(version)"])
-                            _exit(2)
+                            WorkerProcessExit.now(2)
                         }
                     default:
                         logger.error("unexpected frame from the supervisor", metadata: ["kind": "\(frame.kind)"])
-                        _exit(3)
+                        WorkerProcessExit.now(3)
                     }
                 }
             } catch {
                 logger.error("bad frame from the supervisor; exiting", metadata: ["error": "\(error)"])
-                _exit(3)
+                WorkerProcessExit.now(3)
             }
         }
     }

@@ -109,7 +109,15 @@ struct LatencyWorker: Worker {
     }
 }
 
+/// `[text]`: prints a line to stdout, which is the node's stdout. `[text, false]` prints it without a
+/// newline, so it waits in stdout's line buffer until the worker process flushes it on its way out.
+struct PrintWorker: Worker {
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        print(args.first?.stringValue ?? "PrintWorker", terminator: args.count > 1 && args[1] == false ? "" : "\n")
+    }
+}
+
 let demoWorkers: [any Worker.Type] = [
     NoopWorker.self, SleepWorker.self, FailWorker.self, CrashWorker.self, HangWorker.self,
-    RecordWorker.self, EnqueueWorker.self, AllocWorker.self, LatencyWorker.self,
+    RecordWorker.self, EnqueueWorker.self, AllocWorker.self, LatencyWorker.self, PrintWorker.self,
 ]
