@@ -7,6 +7,8 @@ let package = Package(
     products: [
         // The one library a user's app depends on: workers, client, entry point.
         .library(name: "Verk", targets: ["Verk"]),
+        // For an app's unit tests: run its workers inline or collect their jobs, without Redis.
+        .library(name: "VerkTesting", targets: ["VerkTesting"]),
         .executable(name: "verk", targets: ["VerkCLI"]),
         .executable(name: "verk-demo", targets: ["VerkDemo"]),
     ],
@@ -48,6 +50,12 @@ let package = Package(
             dependencies: ["VerkShared", "VerkWorker", "VerkSupervisor"],
             path: "Sources/Verk"
         ),
+        // Test modes for an app's workers: inline (run as enqueued) and fake (collect, then drain).
+        .target(
+            name: "VerkTesting",
+            dependencies: ["VerkShared", "VerkWorker", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/VerkTesting"
+        ),
         .executableTarget(
             name: "VerkCLI",
             dependencies: ["VerkShared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -63,6 +71,12 @@ let package = Package(
             name: "VerkSharedTests",
             dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor"],
             path: "Tests/VerkSharedTests"
+        ),
+        .testTarget(
+            name: "VerkTestingTests",
+            dependencies: ["VerkTesting", "VerkShared", "VerkWorker", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "InMemoryLogging", package: "swift-log")],
+            path: "Tests/VerkTestingTests"
         ),
         .testTarget(
             name: "VerkIntegrationTests",
