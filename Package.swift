@@ -69,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VerkSharedTests",
-            dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor"],
+            dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor", "VerkTesting"],
             path: "Tests/VerkSharedTests"
         ),
         .testTarget(

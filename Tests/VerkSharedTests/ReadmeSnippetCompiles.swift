@@ -1,5 +1,8 @@
-// The README's worker and client examples, compiled so the README cannot drift from the API.
+// The README's worker, client, middleware and testing examples, compiled (and the tests run) so the README
+// cannot drift from the API.
+import Testing
 import Verk
+import VerkTesting
 
 enum ReadmeSnippet {
     enum Mailer { static func send(to: String, subject: String) throws {} }
@@ -51,5 +54,48 @@ enum ReadmeSnippet {
         try supervisor.pause("mail")
         let stats = try supervisor.queueStats()
         _ = stats
+    }
+}
+
+extension ReadmeSnippet {
+    struct RequireTenant: ServerMiddleware {
+        func call(_ job: Job, context: JobContext, next: (Job) throws -> Void) throws {
+            guard let tenant = job["tenant"]?.stringValue else { throw MiddlewareRejection("job has no tenant") }
+            context.logger.debug("running for \(tenant)")
+            try next(job)
+        }
+    }
+
+    struct AddTenant: ClientMiddleware {
+        let tenant: String
+        func willPush(_ job: inout Job, at: Double?) throws -> Bool {
+            job["tenant"] = .string(tenant)
+            return true
+        }
+    }
+
+    func readmeMiddlewareExample(configuration: VerkConfiguration) -> Never {
+        Verk.main(configuration: configuration, workers: [SendEmail.self, AuditLog.self],
+                  middleware: [RequireTenant()], clientMiddleware: [AddTenant(tenant: "acme")])
+    }
+
+    static func welcome(_ email: String, jobs: any JobEnqueuer) throws {
+        try jobs.enqueue(SendEmail.self, .init(to: email, subject: "welcome"))
+    }
+
+    @Suite struct TestingYourWorkers {
+        @Test func welcomeQueuesAnEmail() throws {
+            let verk = try FakeEnqueuer(workers: [SendEmail.self, AuditLog.self])
+            try welcome("ada@example.com", jobs: verk)
+            #expect(try verk.jobs(of: SendEmail.self).map(\.to) == ["ada@example.com"])
+            #expect(verk.jobs(in: "mail").count == 1)
+            #expect(try verk.drain() == 2)
+            #expect(verk.count == 0)
+        }
+
+        @Test func welcomeSendsAnEmail() throws {
+            let verk = try InlineEnqueuer(workers: [SendEmail.self, AuditLog.self])
+            try welcome("ada@example.com", jobs: verk)
+        }
     }
 }
