@@ -1,16 +1,16 @@
 import VerkShared
 
 /// How typed arguments map to Sidekiq's `args` array, both ways.
-public enum WorkerArguments {
+package enum WorkerArguments {
     /// An Encodable that encodes to a JSON array is used as `args`; anything else becomes `[value]`.
-    public static func encode<T: Encodable>(_ value: T) throws -> [JSONValue] {
+    package static func encode<T: Encodable>(_ value: T) throws -> [JSONValue] {
         if let raw = value as? [JSONValue] { return raw }
         let json = try JSONCoding.value(of: value)
         if case .array(let elements) = json { return elements }
         return [json]
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from args: [JSONValue], className: String) throws(JobExecutionError) -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from args: [JSONValue], className: String) throws(JobExecutionError) -> T {
         if let raw = args as? T { return raw }
         do {
             return try JSONCoding.decode(T.self, from: .array(args))

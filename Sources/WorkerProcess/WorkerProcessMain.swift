@@ -6,16 +6,16 @@ import VerkShared
 /// The worker role: the process the supervisor starts for one queue. It receives jobs on fd 3, runs them
 /// on `concurrency` threads, and reports back. It holds no job only it knows about: every job it has is
 /// also in the supervisor's in-progress list in Redis.
-public enum WorkerProcessMain {
+package enum WorkerProcessMain {
     private static let socketFD = WorkerSpawnContract.socketFD
 
     /// True when this process was started by a supervisor as a worker process.
-    public static var isWorkerProcess: Bool { ProcessInfo.processInfo.environment[WorkerSpawnContract.queueVariable] != nil }
+    package static var isWorkerProcess: Bool { ProcessInfo.processInfo.environment[WorkerSpawnContract.queueVariable] != nil }
 
     /// Runs the worker process; never returns. `middleware` runs around every job inside the per-job log line
     /// at `jobLogLevel` (`job_log_level`: a swift-log level or "off"); `clientMiddleware` runs on every job
     /// a running job enqueues.
-    public static func run(registry: WorkerRegistry, middleware: [any ServerMiddleware] = [],
+    package static func run(registry: WorkerRegistry, middleware: [any ServerMiddleware] = [],
                            clientMiddleware: [any ClientMiddleware] = [], jobLogLevel: String = "info",
                            logger baseLogger: Logger) -> Never {
         let env = ProcessInfo.processInfo.environment

@@ -1,29 +1,29 @@
 import VerkShared
 
 /// The registered worker types, by class name. Only these ever run.
-public struct WorkerRegistry: Sendable {
-    public struct Entry: Sendable {
-        public let className: String
-        public let options: WorkerOptions
-        public let retryAt: @Sendable (_ failedAt: Double, _ retryCount: Int) -> Double?
+package struct WorkerRegistry: Sendable {
+    package struct Entry: Sendable {
+        package let className: String
+        package let options: WorkerOptions
+        package let retryAt: @Sendable (_ failedAt: Double, _ retryCount: Int) -> Double?
         let run: @Sendable (Job, JobContext) throws -> Void
     }
 
     private var entries: [String: Entry] = [:]
 
-    public init(_ workers: [any Worker.Type]) throws(RegistryError) {
+    package init(_ workers: [any Worker.Type]) throws(RegistryError) {
         for worker in workers { try register(worker) }
     }
 
-    public mutating func register(_ worker: any Worker.Type) throws(RegistryError) {
+    package mutating func register(_ worker: any Worker.Type) throws(RegistryError) {
         let entry = Self.entry(for: worker)
         guard !entry.className.isEmpty else { throw .emptyName(String(describing: worker)) }
         guard entries[entry.className] == nil else { throw .duplicate(entry.className) }
         entries[entry.className] = entry
     }
 
-    public func entry(_ className: String) -> Entry? { entries[className] }
-    public var classNames: [String] { entries.keys.sorted() }
+    package func entry(_ className: String) -> Entry? { entries[className] }
+    package var classNames: [String] { entries.keys.sorted() }
 
     /// The workers' own retry schedules, for the supervisor (which does not know the worker types).
     package var retrySchedules: RetrySchedules { RetrySchedules(entries.mapValues(\.retryAt)) }
