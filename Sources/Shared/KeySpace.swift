@@ -41,6 +41,8 @@ public struct KeySpace: Sendable, Equatable {
     public func queueStats(_ queue: String) -> String { key("verk:stat:queue:" + queue) }
     /// Nodes known to have in-progress lists: zset of node id → last heartbeat.
     public var nodes: String { key("verk:nodes") }
+    /// The lease that makes one live node per id: holder token, host, pid and since, expiring unless renewed.
+    public func nodeLease(_ node: String) -> String { key("verk:node:" + node + ":lease") }
     /// Queues a node has fetched from (so its in-progress lists can be found after it dies).
     public func nodeQueues(_ node: String) -> String { key("verk:node:" + node + ":queues") }
 

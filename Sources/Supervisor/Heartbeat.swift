@@ -16,8 +16,20 @@ final class Heartbeat {
     private let logger: Logger
     private let startedAt = Timestamp.now()
 
-    init(redis: RedisConnection, configuration: VerkConfiguration, stop: StopSignal, workState: WorkState, logger: Logger) {
+    private let lease: NodeLease
+    private let reaper: NodeReaper
+    private let onLeaseLost: () -> Void
+    private var leaseLost = false
+
+    /// `onLeaseLost` is called once if this node finds its lease gone (it was cut off from Redis for longer
+    /// than the lease, and may have been taken over): it must stop.
+    init(redis: RedisConnection, configuration: VerkConfiguration, stop: StopSignal, workState: WorkState, lease: NodeLease,
+         events: EventBus, logger: Logger, onLeaseLost: @escaping () -> Void) {
         self.redis = redis
+        self.lease = lease
+        self.onLeaseLost = onLeaseLost
+        reaper = NodeReaper(takeover: NodeTakeover(keys: KeySpace(namespace: configuration.namespace)), nodeID: configuration.nodeID,
+                            expiry: configuration.nodeExpiry, events: events, logger: logger)
         keys = KeySpace(namespace: configuration.namespace)
         self.configuration = configuration
         self.stop = stop
@@ -29,7 +41,13 @@ final class Heartbeat {
     /// Beats until `finished` is set (after every queue has drained), then removes the process record.
     func run(until finished: StopSignal) {
         repeat {
-            do { try beat() } catch { logger.warning("heartbeat failed", metadata: ["error": "\(error)"]) }
+            do {
+                try renewLease()
+                try beat()
+                try reaper.reap(redis)
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
         } while !finished.wait(configuration.heartbeatInterval)
         do {
             try redis.pipeline([
@@ -39,6 +57,13 @@ final class Heartbeat {
         } catch {
             logger.warning("could not remove the process record; it expires in 60 s", metadata: ["error": "\(error)"])
         }
+    }
+
+    private func renewLease() throws(RedisError) {
+        guard !leaseLost, !(try lease.renew(redis)) else { return }
+        leaseLost = true
+        logger.critical("this node's lease expired (it was cut off from Redis for longer than \(configuration.leaseTTL) s) and its jobs may have been taken over; stopping", metadata: ["node_id": "\(configuration.nodeID)"])
+        onLeaseLost()
     }
 
     func beat() throws(RedisError) {

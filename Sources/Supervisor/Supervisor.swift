@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import VerkShared
 
 /// The supervisor role: owns every Redis connection, runs one `QueueManager` thread (and worker process)
@@ -25,6 +26,7 @@ public final class Supervisor: @unchecked Sendable {
     private var initialQueuesStarted = false
     private let wakeWatcher = DispatchSemaphore(value: 0)
     private let apiConnection: LazyConnection
+    private let leaseLost = Atomic<Bool>(false)
 
     /// A queue manager's thread and what it was told.
     private struct RunningQueue {
@@ -65,17 +67,32 @@ public final class Supervisor: @unchecked Sendable {
             logger.critical("invalid configuration: \(error)")
             return 78
         }
+        startSignalWaiter(Self.stopSignals)
         let node = configuration.nodeID
+        let lease = NodeLease(keys: keys, node: node, ttl: configuration.leaseTTL)
+        let main: RedisConnection
         let watcher: ControlWatcher
         let heartbeat: Heartbeat
         let schedule: ScheduleManager
         do {
             // These connections are made (and AUTH checked) before anything starts, so a bad URL fails fast.
-            let main = try RedisConnection(configuration: redisConfig, name: "verk-\(node)-schedule", logger: logger)
+            main = try RedisConnection(configuration: redisConfig, name: "verk-\(node)-schedule", logger: logger)
+            // One live node per id: nothing is recovered or fetched before this node holds the id's lease.
+            switch try acquire(lease, main) {
+            case .acquired: break
+            case .stopped: return 0
+            case .held(let holder):
+                logger.critical("node id '\(node)' is in use by a live node (\(holder)): its lease was renewed for \(Int(3 * lease.ttl)) s. Two nodes must not share an id: give each its own VERK_NODE_ID (a StatefulSet's pod name)")
+                return 1
+            }
             watcher = ControlWatcher(redis: try RedisConnection(configuration: redisConfig, name: "verk-\(node)-control", logger: logger),
                                      keys: keys, nodeID: node, interval: min(1, configuration.pollInterval), stop: stopSignal, logger: logger)
             heartbeat = Heartbeat(redis: try RedisConnection(configuration: redisConfig, name: "verk-\(node)-heartbeat", logger: logger),
-                                  configuration: configuration, stop: stopSignal, workState: workState, logger: logger)
+                                  configuration: configuration, stop: stopSignal, workState: workState, lease: lease, events: events,
+                                  logger: logger) { [self] in
+                leaseLost.store(true, ordering: .relaxed)
+                stopSignal.stop()
+            }
             let told = watcher.read() ?? (paused: [], overrides: QueueOverrides())
             try NodeRecovery(redis: main, keys: keys, nodeID: node, logger: logger)
                 .recover(queues: told.overrides.apply(to: configuration.queues).map(\.name))
@@ -100,15 +117,51 @@ public final class Supervisor: @unchecked Sendable {
         startThread("verk-control", DispatchGroup()) { [self] in
             watching.value.run(wake: wakeWatcher) { paused, overrides in apply(paused: paused, overrides: overrides, redis: redisConfig) }
         }
-        startSignalWaiter(Self.stopSignals)
         while !stopSignal.wait(3600) {}
         wakeWatcher.signal()
         group.wait()
         finished.stop()
         heartbeatGroup.wait()
+        // Every thread that used `main` has ended: it is this thread's again.
+        if !leaseLost.load(ordering: .relaxed) { leave(main, lease: lease) }
         events.finish()
         logger.info("supervisor stopped")
-        return 0
+        return leaseLost.load(ordering: .relaxed) ? 1 : 0
+    }
+
+    private enum LeaseWait { case acquired, stopped, held(NodeLease.Holder) }
+
+    /// Takes the node id's lease, waiting while another holder's lease runs out (a killed predecessor's
+    /// lapses within one TTL). Still held after three TTLs means a live node has this id.
+    private func acquire(_ lease: NodeLease, _ redis: RedisConnection) throws(RedisError) -> LeaseWait {
+        let giveUpAt = Timestamp.now() + 3 * lease.ttl
+        var reported = false
+        while true {
+            guard let holder = try lease.tryAcquire(redis) else { return .acquired }
+            if !reported {
+                logger.warning("node id is held by another process; waiting for its lease to expire",
+                               metadata: ["node_id": "\(configuration.nodeID)", "holder": "\(holder)", "lease": "\(lease.ttl)s"])
+                reported = true
+            }
+            if Timestamp.now() >= giveUpAt { return .held(holder) }
+            if stopSignal.wait(min(0.5, lease.ttl / 5)) { return .stopped }
+        }
+    }
+
+    /// After a clean drain: with nothing left in progress, the node leaves the registry now (rather than
+    /// at a takeover after its expiry), and it gives its id up, so its successor starts at once.
+    private func leave(_ redis: RedisConnection, lease: NodeLease) {
+        let node = configuration.nodeID
+        do {
+            let queues = (try redis.command("SMEMBERS", keys.nodeQueues(node)).array ?? []).compactMap(\.string)
+            let lengths = try redis.pipeline(queues.map { RedisCommand("LLEN", keys.inProgress(queue: $0, node: node)) })
+            if lengths.allSatisfy({ $0.int == 0 }) {
+                try redis.pipeline([RedisCommand("ZREM", keys.nodes, node), RedisCommand("DEL", keys.nodeQueues(node))])
+            }
+            try lease.release(redis)
+        } catch {
+            logger.warning("could not release this node's lease; it expires by itself", metadata: ["error": "\(error)", "ttl": "\(lease.ttl)s"])
+        }
     }
 
     // MARK: Runtime control (this node's queues; pause is fleet-wide)

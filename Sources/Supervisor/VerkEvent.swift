@@ -27,6 +27,8 @@ public enum VerkEvent: Sendable, Equatable {
     case queueAdded(queue: String, concurrency: Int)
     /// The queue was removed from this node at runtime and has drained.
     case queueRemoved(queue: String)
+    /// This node took over a dead node: `jobs` in-progress jobs went back to their queues.
+    case nodeTakenOver(node: String, jobs: Int)
 }
 
 /// Where a failed job went.
@@ -89,6 +91,7 @@ extension VerkEvent: CustomStringConvertible {
         case .queueFailing(let queue, let restarts): return "QueueFailing queue=\(queue) restarts=\(restarts)"
         case .queueAdded(let queue, let concurrency): return "QueueAdded queue=\(queue) concurrency=\(concurrency)"
         case .queueRemoved(let queue): return "QueueRemoved queue=\(queue)"
+        case .nodeTakenOver(let node, let jobs): return "NodeTakenOver node=\(node) jobs=\(jobs)"
         }
     }
 }

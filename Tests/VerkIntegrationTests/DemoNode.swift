@@ -18,6 +18,8 @@ final class DemoNode {
         args += extraArgs
         process = try Spawned(Binaries.demo, args, env: [
             "VERK_REDIS_URL": redisURL, "VERK_NAMESPACE": namespace, "VERK_LOG_LEVEL": "info",
+            // Fast beats: a killed node's lease (3 beats) lapses in 1.5 s, and it is dead after 3 s.
+            "VERK_HEARTBEAT_INTERVAL": "0.5", "VERK_NODE_EXPIRY": "3",
         ].merging(extraEnv) { $1 })
         // A paused queue starts no worker process: `waitFor` names the queues to wait for.
         let expected = Set(waitFor ?? queues.map { String($0.split(separator: ":").first ?? "") })

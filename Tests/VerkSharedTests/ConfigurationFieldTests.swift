@@ -32,6 +32,7 @@ import Testing
         "shutdown_timeout": Sample("8") { $0.shutdownTimeout == 8 },  // as a JSON string: a file may quote numbers
         "prefetch": Sample("0", json: "0") { $0.prefetch == 0 },
         "heartbeat_interval": Sample("2", json: "2") { $0.heartbeatInterval == 2 },
+        "node_expiry": Sample("45", json: "45") { $0.nodeExpiry == 45 },
         "max_job_size": Sample("4096", json: "4096") { $0.maxJobSize == 4096 },
         "worker_memory_limit": Sample("256", json: "256") { $0.workerMemoryLimitMB == 256 },
         "log_level": Sample("DEBUG") { $0.logLevel == "debug" },
@@ -49,6 +50,7 @@ import Testing
         "shutdown_timeout": ("abc", "seconds"),
         "prefetch": ("2.5", "whole number"),
         "heartbeat_interval": ("5s", "seconds"),
+        "node_expiry": ("soon", "seconds"),
         "max_job_size": ("64MB", "whole number"),
         "worker_memory_limit": ("1G", "whole number"),
         "log_level": ("loud", "use trace, debug, info, notice, warning, error or critical"),

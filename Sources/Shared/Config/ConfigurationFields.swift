@@ -25,6 +25,8 @@ extension ConfigurationField {
                              "jobs sent to a worker process beyond its concurrency, so a thread never waits on Redis"),
         .seconds("heartbeat_interval", \.heartbeatInterval, default: .value("5"),
                  "seconds between heartbeats, at most 30 (the process record expires after 60)"),
+        .seconds("node_expiry", \.nodeExpiry, default: .value("30"),
+                 "seconds without a heartbeat after which a node is dead and a live node takes over its jobs (at least 3 × heartbeat_interval, its lease)"),
         .wholeNumber("max_job_size", \.maxJobSize, default: .value("\(VerkConfiguration.maxJobSizeLimit)"),
                      "bytes; a larger payload goes to the dead set as `Verk.PayloadTooLarge` (the default, 64 MiB less a frame header)"),
         .optionalWholeNumber("worker_memory_limit", \.workerMemoryLimitMB, default: .words("none"),

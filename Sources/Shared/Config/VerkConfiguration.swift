@@ -26,6 +26,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     public var jobLogLevel = "info"
     /// Seconds between heartbeats (Sidekiq 6.4 uses 5; the record expires after 60).
     public var heartbeatInterval: Double = 5
+    /// A node whose heartbeat is older than this (seconds) is dead: a live node takes over its jobs.
+    public var nodeExpiry: Double = 30
     /// Largest job payload (bytes) a worker process is sent; a larger one goes to the dead set with the
     /// reason. At most what a frame carries.
     public var maxJobSize = VerkConfiguration.maxJobSizeLimit
@@ -49,6 +51,9 @@ public struct VerkConfiguration: Sendable, Equatable {
         if let id = ProcessInfo.processInfo.environment["VERK_NODE_ID"], !id.isEmpty { return id }
         return ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
     }
+
+    /// How long a node's lease lasts unless renewed: three heartbeats, so one slow beat never loses it.
+    public var leaseTTL: Double { 3 * heartbeatInterval }
 
     public var retryPolicy: RetryPolicy { RetryPolicy(maxRetries: maxRetries, maxDeadJobs: maxDeadJobs, deadTimeout: deadTimeout) }
 
@@ -100,6 +105,10 @@ public struct VerkConfiguration: Sendable, Equatable {
         guard maxDeadJobs >= 1 else { throw .invalid(field: "max_dead_jobs", value: "\(maxDeadJobs)", reason: "must be at least 1") }
         guard deadTimeout > 0 else { throw .invalid(field: "dead_timeout", value: "\(deadTimeout)", reason: "must be positive seconds") }
         guard pollInterval > 0, pollInterval <= 3600 else { throw .invalid(field: "poll_interval", value: "\(pollInterval)", reason: "must be between 0 and 3600 seconds") }
+        guard nodeExpiry >= leaseTTL else {
+            throw .invalid(field: "node_expiry", value: "\(nodeExpiry)",
+                           reason: "must be at least 3 × heartbeat_interval (\(leaseTTL) s), the life of a node's lease, so a live node is never taken over")
+        }
         guard heartbeatInterval > 0, heartbeatInterval <= 30 else {
             throw .invalid(field: "heartbeat_interval", value: "\(heartbeatInterval)", reason: "must be between 0 and 30 seconds (the process record expires after 60)")
         }

@@ -101,3 +101,55 @@ package enum Scripts {
         return cleared
         """)
 }
+
+// MARK: The fleet
+
+extension Scripts {
+    /// Renews this node's lease if it still holds it: the check and the renewal are one step, so a node
+    /// whose lease expired and was taken by another never extends the other's. The lease's value is the
+    /// holder's token, a space, then JSON for operators (compared as a prefix: no JSON is decoded).
+    /// KEYS: the lease. ARGV: the holder's token, the TTL in ms. Returns 1 when renewed, 0 when not ours.
+    package static let renewLease = RedisScript(name: "renew_lease", source: """
+        local value = redis.call('GET', KEYS[1])
+        if not value or string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        return 1
+        """)
+
+    /// Deletes this node's lease if it still holds it (a clean shutdown hands the id over at once).
+    /// KEYS: the lease. ARGV: the holder's token. Returns 1 when deleted.
+    package static let releaseLease = RedisScript(name: "release_lease", source: """
+        local value = redis.call('GET', KEYS[1])
+        if not value or string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+        return redis.call('DEL', KEYS[1])
+        """)
+
+    /// A dead node's in-progress jobs → the head (pop end) of their queues, all in one step, and the node
+    /// out of the registry: the script is its own lock, so exactly one taker moves each list, and a node
+    /// that is alive (its lease exists) or already taken over (not in `nodes`) is left alone. The caller
+    /// read the node's queue set first and passes its lists; if the set changed since, nothing is done and
+    /// -2 is returned, so the caller reads again.
+    /// KEYS: nodes zset, the node's lease, the node's queue set, the `queues` set, then pairs (in-progress
+    /// list, queue list). ARGV: node id, the beat cutoff (a beat older is expired), then the queue names in
+    /// KEYS' pair order. Returns the number of jobs moved, -1 when the node is not to be taken over.
+    package static let takeOverNode = RedisScript(name: "take_over_node", source: """
+        if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+        local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if not beat or tonumber(beat) >= tonumber(ARGV[2]) then return -1 end
+        if redis.call('SCARD', KEYS[3]) ~= #ARGV - 2 then return -2 end
+        for i = 3, #ARGV do
+          if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 0 then return -2 end
+        end
+        local moved = 0
+        for i = 3, #ARGV do
+          local inprogress, queue = KEYS[5 + (i - 3) * 2], KEYS[6 + (i - 3) * 2]
+          local n = 0
+          while redis.call('LMOVE', inprogress, queue, 'LEFT', 'RIGHT') do n = n + 1 end
+          if n > 0 then redis.call('SADD', KEYS[4], ARGV[i]) end
+          moved = moved + n
+        end
+        redis.call('DEL', KEYS[3])
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        return moved
+        """)
+}
