@@ -127,13 +127,16 @@ final class Heartbeat {
     }
 
     /// Sidekiq's `info`: what the Busy page shows. `hostname` is the node id (a pod name), as operators
-    /// know it; `node_id` is our own extra, which Sidekiq ignores.
+    /// know it; `node_id`, `queue_concurrency` and `node_expiry` are our own extras (for `verk processes`),
+    /// which Sidekiq ignores.
     private func info() -> [UInt8] {
         JSONWriter.encode([
             "hostname": .string(configuration.nodeID), "started_at": .double(startedAt), "pid": .int(Int(getpid())),
             "tag": "", "concurrency": .int(workState.servedQueues.reduce(0) { $0 + $1.concurrency }),
             "queues": .array(workState.servedQueues.map { .string($0.name) }), "labels": ["verk-swift"],
             "identity": .string(identity), "node_id": .string(configuration.nodeID),
+            "queue_concurrency": .object(JSONObject(workState.servedQueues.map { ($0.name, .int($0.concurrency)) })),
+            "node_expiry": .double(configuration.nodeExpiry),
         ])
     }
 
