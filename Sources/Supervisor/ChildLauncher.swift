@@ -21,10 +21,11 @@ enum ChildLauncher {
         let (parentEnd, childEnd) = (fds[0], fds[1])
         defer { close(childEnd) }
         var environment = ProcessInfo.processInfo.environment
+        for name in CommandLineSecrets.supervisorOnlyVariables { environment[name] = nil }
         environment[WorkerSpawnContract.queueVariable] = queue.name
         environment[WorkerSpawnContract.concurrencyVariable] = String(queue.concurrency)
         environment[WorkerSpawnContract.parentPIDVariable] = String(getpid())
-        let argv = CommandLine.arguments.map { strdup($0) } + [nil]
+        let argv = CommandLineSecrets.redacted(CommandLine.arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }

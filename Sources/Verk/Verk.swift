@@ -29,6 +29,8 @@ public enum Verk {
                             middleware: [any ServerMiddleware] = [], clientMiddleware: [any ClientMiddleware] = [],
                             logger: Logger = Logger(label: "verk"),
                             onStart: (Supervisor) -> Void = { _ in }) -> Never {
+        // The app has read its arguments: a Redis password among them leaves the process list.
+        CommandLineSecrets.hidePasswordsInProcessList()
         let configuration = validConfiguration(overlaying: configuration)
         var logger = logger
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info  // validated: never the fallback

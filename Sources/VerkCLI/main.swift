@@ -1,4 +1,5 @@
 import ArgumentParser
+import VerkShared
 import Foundation
 
 // A write to a closed pipe (`verk … | head`) must be an error, not death by SIGPIPE.
@@ -18,6 +19,9 @@ func normalizedArguments(_ args: [String]) -> [String] {
     }
     return Array(rest) + globals
 }
+
+// A --redis-url password leaves the process list once the arguments are read (they keep their own copy).
+CommandLineSecrets.hidePasswordsInProcessList()
 
 do {
     var command = try VerkCommand.parseAsRoot(normalizedArguments(Array(CommandLine.arguments.dropFirst())))

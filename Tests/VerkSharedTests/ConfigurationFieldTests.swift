@@ -20,6 +20,7 @@ import Testing
 
     static let samples: [String: Sample] = [
         "redis_url": Sample("redis://10.0.0.5:6380/2") { $0.redisURL == "redis://10.0.0.5:6380/2" },
+        "redis_url_file": Sample(ConfigurationFieldTests.secretFile) { $0.redisURL == "redis://:s3cret@10.0.0.9:6379/1" },
         "namespace": Sample("app") { $0.namespace == "app" },
         "queues": Sample("mail:2, low", json: #"["mail:2", "low"]"#) {
             $0.queues == [QueueConfiguration("mail", concurrency: 2), QueueConfiguration("low", concurrency: 10)]
@@ -43,6 +44,7 @@ import Testing
     /// namespace, node_id) take any text; `validate()` judges them.
     static let refused: [String: (value: String, reason: String)] = [
         "queues": ("a:", "NAME:CONCURRENCY"),
+        "redis_url_file": ("/nonexistent/redis-url", "cannot read the file"),
         "max_retries": ("seven", "whole number"),
         "max_dead_jobs": ("1e3", "whole number"),
         "dead_timeout": ("soon", "seconds"),
@@ -58,6 +60,13 @@ import Testing
     ]
 
     static let keys = ConfigurationField.all.map(\.key)
+
+    /// A mounted Secret holding a Redis URL (with the trailing newline such files have).
+    static let secretFile: String = {
+        let path = NSTemporaryDirectory() + "verk-secret-redis-url"
+        FileManager.default.createFile(atPath: path, contents: Data("redis://:s3cret@10.0.0.9:6379/1\n".utf8))
+        return path
+    }()
 
     func write(_ text: String) throws -> String {
         let path = NSTemporaryDirectory() + "verk-fields-" + JobID.generate().prefix(8) + ".json"

@@ -129,3 +129,18 @@ import VerkShared
         #expect(handle.drainReason == .shutdown, "the reason outlives the state")
     }
 }
+
+@Suite struct CommandLineSecretsTests {
+    @Test func passwordsInURLsAndPasswordParametersAreMaskedAndNothingElse() {
+        let masked = CommandLineSecrets.redacted([
+            "app", "--redis-url", "redis://:s3cret@10.0.0.1:6379/0", "--redis-url=redis://user:pw@host/1",
+            "redis+sentinel://:pw2@h1:26379,h2:26379/mymaster?sentinel_password=spw&db=2", "unix://u:p@/run/redis.sock?db=1",
+            "redis://host:6379/0", "plain", "--x=a:b@c",
+        ])
+        #expect(masked == [
+            "app", "--redis-url", "redis://:******@10.0.0.1:6379/0", "--redis-url=redis://user:**@host/1",
+            "redis+sentinel://:***@h1:26379,h2:26379/mymaster?sentinel_password=***&db=2", "unix://u:*@/run/redis.sock?db=1",
+            "redis://host:6379/0", "plain", "--x=a:b@c",
+        ])
+    }
+}

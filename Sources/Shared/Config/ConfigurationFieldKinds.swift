@@ -30,6 +30,18 @@ extension ConfigurationField {
         scalar(key, kind: "text", path, default: defaultValue, summary) { text, _ in text }
     }
 
+    /// The field's value is read from a file (a mounted Kubernetes Secret), so it is never in the
+    /// environment or on a command line; surrounding whitespace is dropped.
+    static func textFromFile(_ key: String, _ path: WritableKeyPath<VerkConfiguration, String> & Sendable,
+                             default defaultValue: Default, _ summary: String) -> ConfigurationField {
+        scalar(key, kind: "file path", path, default: defaultValue, summary) { file, name throws(ConfigurationError) in
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw .invalid(field: name, value: file, reason: "cannot read the file; mount it (a Kubernetes Secret) or fix the path")
+            }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
     static func optionalText(_ key: String, _ path: WritableKeyPath<VerkConfiguration, String?> & Sendable,
                              default defaultValue: Default, _ summary: String) -> ConfigurationField {
         scalar(key, kind: "text", path, default: defaultValue, summary) { text, _ in text }

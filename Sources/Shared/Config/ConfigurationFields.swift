@@ -5,6 +5,8 @@ extension ConfigurationField {
     public static let all: [ConfigurationField] = [
         .text("redis_url", \.redisURL, default: .value(RedisConfiguration.defaultURL),
               "the Redis server, as a `redis://` or `unix://` URL"),
+        .textFromFile("redis_url_file", \.redisURL, default: .words("none"),
+                      "a file holding the Redis URL (a mounted Secret): the password stays out of the environment and `ps`; wins over `redis_url`"),
         .optionalText("namespace", \.namespace, default: .words("none"),
                       "a prefix for every key: `ns` gives `ns:queue:default`, as redis-namespace does"),
         .queueList("queues", \.queues, default: .value("default:10"),
