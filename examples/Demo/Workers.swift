@@ -48,11 +48,13 @@ struct HangWorker: Worker {
     }
 }
 
-/// `[path, …]`: appends `{"jid":…,"args":[…]}` and a newline to `path` with one write (O_APPEND), so
-/// concurrent jobs never interleave lines. Tests count these lines.
+/// `[path, i, ms]`: appends `{"jid":…,"args":[…]}` and a newline to `path` with one write (O_APPEND), so
+/// concurrent jobs never interleave lines; with `ms`, after working that long (so kills catch jobs
+/// running). Tests count these lines.
 struct RecordWorker: Worker {
     func perform(_ args: [JSONValue], context: JobContext) throws {
         guard let path = args.first?.stringValue else { throw RecordError.noPath }
+        if args.count > 2, let ms = args[2].intValue, ms > 0 { usleep(UInt32(ms) * 1000) }
         let line = JSONWriter.encode(["jid": .string(context.jid), "args": .array(args)]) + [0x0A]
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw RecordError.cannotOpen(path, errno) }
