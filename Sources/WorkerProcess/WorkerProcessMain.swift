@@ -22,6 +22,7 @@ package enum WorkerProcessMain {
         // First, before anything can go wrong: die with the parent, and check it did not die already.
         _ = verk_set_parent_death_signal(SIGKILL)
         if let expected = env[WorkerSpawnContract.parentPIDVariable].flatMap(Int32.init), getppid() != expected { _exit(1) }
+        OOMPreference.preferThisProcess()
         // Before any thread exists, so every thread inherits the mask and only the SIGTERM thread sees it.
         TermSignal.block()
         WorkerProcessExit.lineBufferStdout()
