@@ -37,6 +37,14 @@ public struct KeySpace: Sendable, Equatable {
 
     /// This node's in-progress list for one queue: jobs fetched and not yet acknowledged.
     public func inProgress(queue: String, node: String) -> String { key("verk:inprogress:" + node + ":" + queue) }
+    /// Suspects of a worker-process crash on this node, waiting to be re-run one at a time in quarantine.
+    public func quarantine(queue: String, node: String) -> String { key("verk:quarantine:" + node + ":" + queue) }
+    /// The suspect running in quarantine now (at most one): its in-progress list.
+    public func quarantineRunning(queue: String, node: String) -> String { key("verk:quarantine-running:" + node + ":" + queue) }
+    /// Every list that holds a node's jobs of one queue between fetch and settlement, for recovery and takeover.
+    public func nodeLists(queue: String, node: String) -> [String] {
+        [inProgress(queue: queue, node: node), quarantine(queue: queue, node: node), quarantineRunning(queue: queue, node: node)]
+    }
     /// Per-queue totals, a hash with `processed` and `failed` fields.
     public func queueStats(_ queue: String) -> String { key("verk:stat:queue:" + queue) }
     /// Nodes known to have in-progress lists: zset of node id → last heartbeat.

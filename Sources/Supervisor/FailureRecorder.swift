@@ -9,11 +9,13 @@ struct FailureRecorder {
     let retrySchedules: RetrySchedules
     let queue: String
     let inProgress: String
+    var poisonPill = PoisonPillRule(maxKills: 3)
 
     func scriptCall(payload: [UInt8], failure: JobFailure, now: Double) -> (call: ScriptCall, destination: RetryPolicy.Destination) {
-        guard let job = try? Job(parsing: payload) else {
+        guard var job = try? Job(parsing: payload) else {
             return (deadCall(payload: payload, now: now), .dead)
         }
+        let failure = poisonPill.apply(to: &job, failure: failure)
         let retryAt = retrySchedules.schedule(for: job.className)
         let outcome = policy.outcome(for: job, failure: failure, fetchedFrom: queue, now: now, retryAt: retryAt)
         switch outcome.destination {

@@ -68,10 +68,12 @@ struct JobLedger {
     var runningCount: Int { inFlight.entries.values.filter { $0.startedAt != nil }.count }
 
     /// The worker process ended: its jobs are settled by `LostJobs` into the batch.
-    mutating func processEnded(_ loss: ChildSupervisor.Loss, timedOut: Set<UInt64>) -> (settlement: LostJobs.Settlement, running: Int) {
+    mutating func processEnded(_ loss: ChildSupervisor.Loss, timedOut: Set<UInt64>, quarantine: Bool) -> (settlement: LostJobs.Settlement, running: Int) {
         let taken = inFlight.takeAll()
-        let settlement = LostJobs.settle(running: taken.running, notStarted: taken.notStarted, loss: loss, timedOut: timedOut, queue: queue)
+        let settlement = LostJobs.settle(running: taken.running, notStarted: taken.notStarted, loss: loss, timedOut: timedOut,
+                                         queue: queue, quarantine: quarantine)
         batch.requeue(settlement.requeue)
+        batch.quarantine(settlement.suspects)
         for f in settlement.failures { batch.fail(f.payload, f.failure) }
         return (settlement, taken.running.count)
     }

@@ -22,13 +22,15 @@ struct NodeRecovery {
         ])
         var total = 0
         for queue in all {
-            let inProgress = keys.inProgress(queue: queue, node: nodeID)
             var moved = 0
-            while true {
-                let n = try redis.eval(ScriptCall(Scripts.requeueAll, keys: [inProgress, keys.queue(queue), keys.queues],
-                                                  args: [queue, 1000])).int ?? 0
-                moved += n
-                if n == 0 { break }
+            // In progress, and suspects waiting for or running in quarantine: all back to the queue.
+            for list in keys.nodeLists(queue: queue, node: nodeID) {
+                while true {
+                    let n = try redis.eval(ScriptCall(Scripts.requeueAll, keys: [list, keys.queue(queue), keys.queues],
+                                                      args: [queue, 1000])).int ?? 0
+                    moved += n
+                    if n == 0 { break }
+                }
             }
             if moved > 0 { logger.warning("recovered in-progress jobs from a previous run", metadata: ["queue": "\(queue)", "count": "\(moved)"]) }
             total += moved

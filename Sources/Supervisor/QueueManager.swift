@@ -9,6 +9,8 @@ import VerkShared
 /// replaces. The node's `StopSignal` and the queue's `QueueDirectives` (pause, removal) steer it.
 final class QueueManager {
     let queue: QueueConfiguration
+    let role: QueueRole
+    private let onSuspects: () -> Void
     private let configuration: VerkConfiguration
     private let fetch: any FetchStrategy
     private let children: ChildSupervisor
@@ -29,23 +31,32 @@ final class QueueManager {
 
     enum Phase { case running, pausing, paused }
 
-    init(queue: QueueConfiguration, configuration: VerkConfiguration, retrySchedules: RetrySchedules, redis: RedisConnection,
-         stop: StopSignal, directives: QueueDirectives, workState: WorkState, events: EventBus, restartPolicy: RestartPolicy, logger: Logger) {
-        (self.queue, self.configuration, self.stop, self.directives, self.events) = (queue, configuration, stop, directives, events)
+    /// `onSuspects` is called when a crash sent suspects to quarantine (the supervisor starts a
+    /// quarantine manager for the queue).
+    init(queue: QueueConfiguration, role: QueueRole = .normal, configuration: VerkConfiguration, retrySchedules: RetrySchedules,
+         redis: RedisConnection, stop: StopSignal, directives: QueueDirectives, workState: WorkState, events: EventBus,
+         restartPolicy: RestartPolicy, logger: Logger, onSuspects: @escaping () -> Void = {}) {
+        (self.queue, self.role, self.configuration, self.stop, self.directives, self.events) = (queue, role, configuration, stop, directives, events)
+        self.onSuspects = onSuspects
         var logger = logger
         logger[metadataKey: "queue"] = "\(queue.name)"
+        if role == .quarantine { logger[metadataKey: "role"] = "quarantine" }
         self.logger = logger
         let keys = KeySpace(namespace: configuration.namespace)
-        let inProgress = keys.inProgress(queue: queue.name, node: configuration.nodeID)
-        link = SettlementLink(redis: redis, target: SettlementBatch.Target(keys: keys, queue: queue.name, inProgress: inProgress, recorder: FailureRecorder(
-            keys: keys, policy: configuration.retryPolicy, retrySchedules: retrySchedules, queue: queue.name, inProgress: inProgress)),
-            stop: stop, logger: logger)
-        window = queue.concurrency + configuration.prefetch(for: queue)
-        fetch = ReliableFetch(source: keys.queue(queue.name), destination: inProgress, redis: redis.configuration,
-                              name: "verk-fetch-\(configuration.nodeID)-\(queue.name)", logger: logger)
-        children = ChildSupervisor(queue: queue, restartPolicy: restartPolicy, events: events, logger: logger)
+        let node = configuration.nodeID
+        let (source, inProgress) = (role.source(keys, queue: queue.name, node: node), role.inProgress(keys, queue: queue.name, node: node))
+        var recorder = FailureRecorder(keys: keys, policy: configuration.retryPolicy, retrySchedules: retrySchedules,
+                                       queue: queue.name, inProgress: inProgress)
+        recorder.poisonPill = PoisonPillRule(maxKills: configuration.maxProcessKills)
+        link = SettlementLink(redis: redis, target: SettlementBatch.Target(
+            keys: keys, queue: queue.name, source: source, inProgress: inProgress, quarantine: role.quarantine(keys, queue: queue.name, node: node),
+            recorder: recorder), stop: stop, logger: logger)
+        window = role.window(queue, configuration)
+        fetch = ReliableFetch(source: source, destination: inProgress, redis: redis.configuration,
+                              name: "verk-fetch-\(node)-\(role.workKey(queue.name))", logger: logger)
+        children = ChildSupervisor(queue: role.processConfiguration(queue), restartPolicy: restartPolicy, events: events, logger: logger)
         ledger = JobLedger(queue: queue.name, maxJobSize: configuration.maxJobSize, events: events, logger: logger)
-        publisher = WorkPublisher(queue: queue.name, workState: workState)
+        publisher = WorkPublisher(queue: role.workKey(queue.name), workState: workState)
     }
 
     deinit { scratch.deallocate() }
@@ -53,7 +64,7 @@ final class QueueManager {
     /// Runs until the node stops or the queue is removed, and the queue has drained.
     func run() {
         fetch.start()
-        if directives.isPaused { phase = .paused } else { events.emit(.queueRunning(queue: queue.name)) }
+        if directives.isPaused && role == .normal { phase = .paused } else if role == .normal { events.emit(.queueRunning(queue: queue.name)) }
         while true {
             let now = Timestamp.now()
             if isLeaving {
@@ -63,8 +74,10 @@ final class QueueManager {
                 if phase == .running { children.startIfDue(now: now) }
             }
             roundTrip()
+            // Quarantine ends once no suspect is left; it never waits for more.
+            if role == .quarantine && queueLooksEmpty && ledger.inFlight.isEmpty && ledger.batch.isEmpty { directives.remove() }
             // An empty queue with room to spare: let the fetch wait in Redis for the next job.
-            if freeSlots > 0 && queueLooksEmpty { fetch.waitForJob() } else if stop.isQuiet || phase != .running { fetch.stopWaiting() }
+            if role == .normal && freeSlots > 0 && queueLooksEmpty { fetch.waitForJob() } else if stop.isQuiet || phase != .running { fetch.stopWaiting() }
             service(timeout: waitTimeout(now: Timestamp.now()))
             enforceLimits(now: Timestamp.now())
             publisher.publish(inFlight: ledger.inFlight, pid: children.process?.pid)
@@ -106,6 +119,11 @@ final class QueueManager {
         let free = queueLooksEmpty ? 0 : freeSlots
         guard let settled = link.exchange(&ledger.batch, fetch: fetch.fetchCommands(count: free), leaving: isLeaving, now: Timestamp.now()) else { return }
         ledger.report(settled)
+        if settled.quarantined > 0 {
+            logger.warning("a worker process crashed with several jobs running: they are suspects, re-run one at a time in quarantine",
+                           metadata: ["suspects": "\(settled.quarantined)"])
+            onSuspects()
+        }
         for (request, error) in settled.enqueueResults { children.process?.enqueue(.enqueueResult(request: request, error: error)) }
         if free > 0 { queueLooksEmpty = settled.fetched.count < free }
         dispatch(settled.fetched)
@@ -141,7 +159,7 @@ final class QueueManager {
     private func processLost(reason: String? = nil, timedOut: Set<UInt64> = []) {
         fetch.stopWaiting()
         guard let loss = children.processLost(reason: reason, replace: !isLeaving) else { return }
-        let (settlement, running) = ledger.processEnded(loss, timedOut: timedOut)
+        let (settlement, running) = ledger.processEnded(loss, timedOut: timedOut, quarantine: role == .quarantine)
         publisher.changed = true
         if loss.wasStopped {
             logger.warning("worker process stopped; its unfinished jobs went back to the queue",
@@ -152,7 +170,7 @@ final class QueueManager {
             logger.error("worker process died", metadata: [
                 "pid": "\(loss.pid)", "status": "\(loss.status)", "running": "\(running)", "requeued": "\(settlement.requeue.count)"])
             events.emit(.processCrashed(queue: queue.name, pid: loss.pid, signal: loss.status.signal, exitCode: loss.status.code,
-                                        jobsAffected: settlement.failures.count))
+                                        jobsAffected: settlement.failures.count + settlement.suspects.count))
         }
     }
 

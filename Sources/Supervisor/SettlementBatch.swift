@@ -21,6 +21,8 @@ struct SettlementBatch {
     private(set) var acks: [[UInt8]] = []
     private(set) var failures: [Failure] = []
     private(set) var requeues: [[UInt8]] = []
+    /// Suspects of a crash, to move into quarantine (payloads as the in-progress list holds them).
+    private(set) var suspects: [[UInt8]] = []
     private(set) var enqueues: [Enqueue] = []
     private(set) var stats = StatsBuffer()
 
@@ -36,16 +38,18 @@ struct SettlementBatch {
 
     mutating func requeue(_ payloads: [[UInt8]]) { requeues += payloads }
 
+    mutating func quarantine(_ payloads: [[UInt8]]) { suspects += payloads }
+
     mutating func enqueue(request: UInt64, at: Double, payload: [UInt8]) {
         enqueues.append(Enqueue(request: request, at: at, payload: payload))
     }
 
     /// Something other than stats waits to be written.
-    var hasMoves: Bool { !acks.isEmpty || !failures.isEmpty || !requeues.isEmpty || !enqueues.isEmpty }
+    var hasMoves: Bool { !acks.isEmpty || !failures.isEmpty || !requeues.isEmpty || !enqueues.isEmpty || !suspects.isEmpty }
     var isEmpty: Bool { !hasMoves && stats.isEmpty }
 
     /// Payloads this batch will still move out of the in-progress list (for reconciliation).
-    var pendingPayloads: [[UInt8]] { acks + requeues + failures.map(\.payload) }
+    var pendingPayloads: [[UInt8]] { acks + requeues + suspects + failures.map(\.payload) }
 
     /// Where each part of the batch sits in the pipeline.
     struct Layout {
@@ -54,6 +58,7 @@ struct SettlementBatch {
         /// Where each failed job goes, in `failures` order.
         var failureDestinations: [RetryPolicy.Destination] = []
         var requeue: Range<Int> = 0..<0
+        var quarantine: Range<Int> = 0..<0
         var enqueues: [(request: UInt64, replies: Range<Int>)] = []
         /// Enqueues refused before Redis (not a Sidekiq payload), with the reason.
         var refusedEnqueues: [(request: UInt64, reason: String)] = []
@@ -66,11 +71,15 @@ struct SettlementBatch {
         var layout = Layout()
     }
 
-    /// Where the batch's moves go: this queue's keys and in-progress list, and how failures are recorded.
+    /// Where the batch's moves go: this queue's keys, the list its jobs come from (requeues go back to its
+    /// pop end), its in-progress list, where suspects go, and how failures are recorded.
     struct Target {
         let keys: KeySpace
         let queue: String
+        let source: String
         let inProgress: String
+        /// Nil where every crash has a known culprit (a quarantine process runs one job at a time).
+        let quarantine: String?
         let recorder: FailureRecorder
     }
 
@@ -92,8 +101,13 @@ struct SettlementBatch {
         plan.layout.failures = append(failureItems)
         if !requeues.isEmpty {
             plan.layout.requeue = append([.script(ScriptCall(
-                Scripts.requeueJobs, keys: [target.inProgress, target.keys.queue(target.queue), target.keys.queues],
+                Scripts.requeueJobs, keys: [target.inProgress, target.source, target.keys.queues],
                 args: [target.queue] + requeues))])
+        }
+        if !suspects.isEmpty, let quarantine = target.quarantine {
+            var args: [any RedisArgument] = []
+            for payload in suspects { args += [payload, Self.markedSuspect(payload)] }
+            plan.layout.quarantine = append([.script(ScriptCall(Scripts.quarantineJobs, keys: [target.inProgress, quarantine], args: args))])
         }
         let push = JobPush(keys: target.keys)
         for e in enqueues {
@@ -122,6 +136,18 @@ struct SettlementBatch {
         var fetched: [[UInt8]] = []
         /// Error replies to moves (not fetches), for the log.
         var refused: [String] = []
+        /// Suspects moved into quarantine.
+        var quarantined = 0
+    }
+
+    /// The field that marks a job as a suspect of a worker-process crash (Sidekiq ignores it).
+    static let suspectField = "verk_suspect"
+
+    /// A suspect's payload with the mark; a payload that is not a job keeps its bytes.
+    static func markedSuspect(_ payload: [UInt8]) -> [UInt8] {
+        guard var job = try? Job(parsing: payload) else { return payload }
+        job[suspectField] = .bool(true)
+        return job.encoded()
     }
 
     /// Applies a plan's replies: what was sent leaves the batch (what was added since stays).
@@ -140,6 +166,10 @@ struct SettlementBatch {
         acks.removeFirst(layout.acks.count)
         failures.removeFirst(layout.failures.count)
         if !layout.requeue.isEmpty { requeues.removeAll(keepingCapacity: true) }
+        if !layout.quarantine.isEmpty {
+            settled.quarantined = replies[layout.quarantine.lowerBound].int ?? 0
+            suspects.removeAll()
+        }
         enqueues.removeFirst(layout.enqueues.count + layout.refusedEnqueues.count)
         if !layout.stats.isEmpty { stats = StatsBuffer() }
         return settled

@@ -23,6 +23,8 @@ public final class Supervisor: @unchecked Sendable {
     private let group = DispatchGroup()
     private let lock = NSLock()
     private var queues: [String: RunningQueue] = [:]
+    /// Quarantine managers by queue name; `true` when suspects arrived while it was ending (start another).
+    private var quarantines: [String: (directives: QueueDirectives, again: Bool)] = [:]
     private var initialQueuesStarted = false
     private let wakeWatcher = DispatchSemaphore(value: 0)
     private let apiConnection: LazyConnection
@@ -248,11 +250,45 @@ public final class Supervisor: @unchecked Sendable {
         }
         let manager = ThreadHandoff(value: QueueManager(
             queue: queue, configuration: configuration, retrySchedules: retrySchedules, redis: connection, stop: stopSignal,
-            directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, logger: logger))
+            directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, logger: logger,
+            onSuspects: { [self] in startQuarantine(queue, redis: redis) }))
         // The manager's thread spawns its child and lives as long as the queue: PDEATHSIG is per thread.
         startThread("verk-queue-\(queue.name)", group) { [self] in
             manager.value.run()
             queueEnded(queue.name, directives: directives)
+        }
+    }
+
+    /// Starts the queue's quarantine manager unless one runs (from a queue manager's thread, after a crash
+    /// sent suspects there). One that is already ending is told to start again, so no suspect waits.
+    private func startQuarantine(_ queue: QueueConfiguration, redis: RedisConfiguration) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopSignal.isStopping else { return }  // suspects wait in Redis; the next start requeues them
+        if let running = quarantines[queue.name] {
+            if running.directives.isRemoved { quarantines[queue.name]?.again = true }
+            return
+        }
+        let connection: RedisConnection
+        do {
+            connection = try RedisConnection(configuration: redis, name: "verk-\(configuration.nodeID)-\(queue.name)-quarantine", logger: logger)
+        } catch {
+            logger.error("cannot start quarantine; its suspects wait in Redis until the next crash or restart",
+                         metadata: ["queue": "\(queue.name)", "error": "\(error)"])
+            return
+        }
+        let directives = QueueDirectives()
+        quarantines[queue.name] = (directives, false)
+        let manager = ThreadHandoff(value: QueueManager(
+            queue: queue, role: .quarantine, configuration: configuration, retrySchedules: retrySchedules, redis: connection,
+            stop: stopSignal, directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, logger: logger))
+        startThread("verk-quarantine-\(queue.name)", group) { [self] in
+            manager.value.run()
+            lock.lock()
+            let again = quarantines.removeValue(forKey: queue.name)?.again ?? false
+            lock.unlock()
+            workState.remove(queue: QueueRole.quarantine.workKey(queue.name))
+            if again { startQuarantine(queue, redis: redis) }
         }
     }
 

@@ -113,18 +113,19 @@ import VerkShared
         var hang = Job(className: "HangWorker", args: [], queue: "default", retry: .limit(0))
         hang["timeout"] = 0.5
         let hangJID = try client.enqueue(hang)
-        let neighbour = try client.enqueue(Job(className: "SleepWorker", args: [5000], queue: "default", retry: .limit(0)))
-        try eventually("both jobs to be settled in dead") { try TestRedis.connection().command("ZCARD", keys.dead).int == 2 }
+        let neighbour = try client.enqueue(Job(className: "RecordWorker", args: [.string(file.path), 0, 2000], queue: "default", retry: .limit(0)))
+        try eventually("the timed-out job to be dead") { try TestRedis.connection().command("ZCARD", keys.dead).int == 1 }
         let dead = JobSet(.dead, keys: keys)
         let conn = try TestRedis.connection()
         let timedOut = try #require(try dead.find(conn, jid: hangJID)?.job)
         #expect(timedOut.errorClass == "Verk.Timeout" && timedOut.errorMessage?.contains("0.5 s timeout") == true)
-        let collateral = try #require(try dead.find(conn, jid: neighbour)?.job)
-        #expect(collateral.errorClass == "Verk.ProcessCrashed")
-        #expect(collateral.errorMessage?.contains("another job in it exceeded its timeout") == true)
+        // Its neighbour was a suspect, not charged: re-run in quarantine, it completes.
+        try eventually("the neighbour to complete in quarantine") { file.counts()[neighbour] == 1 }
+        #expect(try dead.find(conn, jid: neighbour) == nil && (try conn.command("ZCARD", keys.retry).int) == 0)
+        #expect(node.process.stderr.contains("role=quarantine"))
         try eventually("a replacement worker process") { node.latestPID("default") != first }
         let after = try enqueueRecords(client, file: file, count: 5, queue: "default")
-        try eventually("the queue to keep serving") { Set(file.counts().keys) == Set(after) }
+        try eventually("the queue to keep serving") { Set(after).isSubset(of: Set(file.counts().keys)) }
         #expect(node.stop() == 0)
     }
 

@@ -23,7 +23,7 @@ import VerkShared
     let keys = KeySpace(namespace: "ns")
     var target: SettlementBatch.Target {
         let inProgress = keys.inProgress(queue: "q", node: "n")
-        return .init(keys: keys, queue: "q", inProgress: inProgress,
+        return .init(keys: keys, queue: "q", source: keys.queue("q"), inProgress: inProgress, quarantine: keys.quarantine(queue: "q", node: "n"),
                      recorder: FailureRecorder(keys: keys, policy: RetryPolicy(), retrySchedules: RetrySchedules(), queue: "q", inProgress: inProgress))
     }
     let job = Array(#"{"class":"A","args":[],"jid":"j1","queue":"q","retry":true}"#.utf8)
@@ -77,16 +77,41 @@ import VerkShared
         .init(pid: 42, status: .signaled(SIGSEGV), drainReason: drain, wasStopped: stopped, reason: nil)
     }
 
-    @Test func aCrashChargesRunningJobsAndRequeuesUnstartedOnes() {
+    @Test func aCrashWithSeveralJobsRunningMakesThemSuspectsAndChargesNobody() {
         var table = InFlightJobs()
         let a = table.add([1]), b = table.add([2]), _ = table.add([3])
+        table.markStarted(a, at: 1, timeout: 0)
+        table.markStarted(b, at: 1, timeout: 0)
+        let taken = table.takeAll()
+        let s = LostJobs.settle(running: taken.running, notStarted: taken.notStarted, loss: loss(), timedOut: [], queue: "q")
+        #expect(s.requeue == [[3]] && s.failures.isEmpty && s.suspects == [[1], [2]])
+    }
+
+    @Test func theOnlyJobRunningIsTheCulpritAndATimedOutJobIsChargedWhileItsNeighboursAreSuspects() {
+        var alone = InFlightJobs()
+        let only = alone.add([1])
+        alone.markStarted(only, at: 1, timeout: 0)
+        let one = alone.takeAll()
+        let s1 = LostJobs.settle(running: one.running, notStarted: one.notStarted, loss: loss(), timedOut: [], queue: "q")
+        #expect(s1.failures.map(\.failure.errorClass) == ["Verk.ProcessCrashed"] && s1.suspects.isEmpty)
+        #expect(s1.failures[0].failure.message.contains("SIGSEGV"))
+
+        var table = InFlightJobs()
+        let a = table.add([1]), b = table.add([2])
         table.markStarted(a, at: 1, timeout: 5)
         table.markStarted(b, at: 1, timeout: 0)
         let taken = table.takeAll()
-        let s = LostJobs.settle(running: taken.running, notStarted: taken.notStarted, loss: loss(), timedOut: [a], queue: "q")
-        #expect(s.requeue == [[3]])
-        #expect(s.failures.map(\.failure.errorClass) == ["Verk.Timeout", "Verk.ProcessCrashed"])
-        #expect(s.failures[1].failure.message.contains("SIGSEGV"))
+        let s2 = LostJobs.settle(running: taken.running, notStarted: taken.notStarted, loss: loss(), timedOut: [a], queue: "q")
+        #expect(s2.failures.map(\.failure.errorClass) == ["Verk.Timeout"] && s2.suspects == [[2]])
+    }
+
+    @Test func inQuarantineTheJobRunningIsTheCulprit() {
+        var table = InFlightJobs()
+        let a = table.add([1])
+        table.markStarted(a, at: 1, timeout: 0)
+        let taken = table.takeAll()
+        let s = LostJobs.settle(running: taken.running, notStarted: taken.notStarted, loss: loss(), timedOut: [], queue: "q", quarantine: true)
+        #expect(s.failures.count == 1 && s.failures[0].failure.message.contains("quarantine") && s.suspects.isEmpty)
     }
 
     @Test func aProcessTheSupervisorStoppedChargesNobody() {
@@ -142,5 +167,20 @@ import VerkShared
             "redis+sentinel://:***@h1:26379,h2:26379/mymaster?sentinel_password=***&db=2", "unix://u:*@/run/redis.sock?db=1",
             "redis://host:6379/0", "plain", "--x=a:b@c",
         ])
+    }
+}
+
+@Suite struct PoisonPillRuleTests {
+    @Test func theThirdKillIsFinalWhateverTheRetrySetting() {
+        let rule = PoisonPillRule(maxKills: 3)
+        var job = Job(className: "Poison", args: [])
+        let crash = JobFailure(errorClass: "Verk.ProcessCrashed", message: "killed by signal 11")
+        #expect(rule.apply(to: &job, failure: crash).retryable)
+        #expect(rule.apply(to: &job, failure: JobFailure(errorClass: "Verk.Timeout", message: "t")).retryable)
+        let third = rule.apply(to: &job, failure: crash)
+        #expect(!third.retryable && third.message.contains("3 times") && job[PoisonPillRule.field]?.intValue == 3)
+        var other = Job(className: "Plain", args: [])
+        #expect(rule.apply(to: &other, failure: JobFailure(errorClass: "RuntimeError", message: "x")).retryable)
+        #expect(other[PoisonPillRule.field] == nil, "an ordinary failure is not a kill")
     }
 }

@@ -27,6 +27,8 @@ extension ConfigurationField {
                              "jobs sent to a worker process beyond its concurrency, so a thread never waits on Redis"),
         .seconds("heartbeat_interval", \.heartbeatInterval, default: .value("5"),
                  "seconds between heartbeats, at most 30 (the process record expires after 60)"),
+        .wholeNumber("max_process_kills", \.maxProcessKills, default: .value("3"),
+                     "a job that has killed its worker process this many times (a crash it is the culprit of, or a hard timeout) goes to dead, whatever its retry setting"),
         .seconds("node_expiry", \.nodeExpiry, default: .value("30"),
                  "seconds without a heartbeat after which a node is dead and a live node takes over its jobs (at least 3 × heartbeat_interval, its lease)"),
         .wholeNumber("max_job_size", \.maxJobSize, default: .value("\(VerkConfiguration.maxJobSizeLimit)"),

@@ -26,6 +26,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     public var jobLogLevel = "info"
     /// Seconds between heartbeats (Sidekiq 6.4 uses 5; the record expires after 60).
     public var heartbeatInterval: Double = 5
+    /// A job that has killed its worker process this many times goes to dead whatever its retry setting.
+    public var maxProcessKills = 3
     /// A node whose heartbeat is older than this (seconds) is dead: a live node takes over its jobs.
     public var nodeExpiry: Double = 30
     /// Largest job payload (bytes) a worker process is sent; a larger one goes to the dead set with the
@@ -105,6 +107,9 @@ public struct VerkConfiguration: Sendable, Equatable {
         guard maxDeadJobs >= 1 else { throw .invalid(field: "max_dead_jobs", value: "\(maxDeadJobs)", reason: "must be at least 1") }
         guard deadTimeout > 0 else { throw .invalid(field: "dead_timeout", value: "\(deadTimeout)", reason: "must be positive seconds") }
         guard pollInterval > 0, pollInterval <= 3600 else { throw .invalid(field: "poll_interval", value: "\(pollInterval)", reason: "must be between 0 and 3600 seconds") }
+        guard maxProcessKills >= 1 else {
+            throw .invalid(field: "max_process_kills", value: "\(maxProcessKills)", reason: "must be at least 1")
+        }
         guard nodeExpiry >= leaseTTL else {
             throw .invalid(field: "node_expiry", value: "\(nodeExpiry)",
                            reason: "must be at least 3 × heartbeat_interval (\(leaseTTL) s), the life of a node's lease, so a live node is never taken over")

@@ -26,7 +26,7 @@ package struct NodeTakeover: Sendable {
         for _ in 0..<10 {
             let queues = (try redis.command("SMEMBERS", keys.nodeQueues(node)).array ?? []).compactMap(\.string).sorted()
             var scriptKeys = [keys.nodes, keys.nodeLease(node), keys.nodeQueues(node), keys.queues]
-            for queue in queues { scriptKeys += [keys.inProgress(queue: queue, node: node), keys.queue(queue)] }
+            for queue in queues { scriptKeys += keys.nodeLists(queue: queue, node: node) + [keys.queue(queue)] }
             let reply = try redis.eval(ScriptCall(Scripts.takeOverNode, keys: scriptKeys, args: [node, cutoff] + queues)).int ?? -1
             if reply == -2 { continue }
             guard reply >= 0 else { return .alive }

@@ -124,14 +124,15 @@ extension Scripts {
         return redis.call('DEL', KEYS[1])
         """)
 
-    /// A dead node's in-progress jobs → the head (pop end) of their queues, all in one step, and the node
-    /// out of the registry: the script is its own lock, so exactly one taker moves each list, and a node
-    /// that is alive (its lease exists) or already taken over (not in `nodes`) is left alone. The caller
-    /// read the node's queue set first and passes its lists; if the set changed since, nothing is done and
-    /// -2 is returned, so the caller reads again.
-    /// KEYS: nodes zset, the node's lease, the node's queue set, the `queues` set, then pairs (in-progress
-    /// list, queue list). ARGV: node id, the beat cutoff (a beat older is expired), then the queue names in
-    /// KEYS' pair order. Returns the number of jobs moved, -1 when the node is not to be taken over.
+    /// A dead node's jobs (its in-progress lists and quarantine lists) → the head (pop end) of their queues,
+    /// all in one step, and the node out of the registry: the script is its own lock, so exactly one taker
+    /// moves each list, and a node that is alive (its lease exists) or already taken over (not in `nodes`)
+    /// is left alone. The caller read the node's queue set first and passes its lists; if the set changed
+    /// since, nothing is done and -2 is returned, so the caller reads again.
+    /// KEYS: nodes zset, the node's lease, the node's queue set, the `queues` set, then per queue its three
+    /// lists (in progress, quarantine, quarantine running) and its queue list. ARGV: node id, the beat
+    /// cutoff (a beat older is expired), then the queue names in KEYS' order. Returns the number of jobs
+    /// moved, -1 when the node is not to be taken over.
     package static let takeOverNode = RedisScript(name: "take_over_node", source: """
         if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
         local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -142,14 +143,36 @@ extension Scripts {
         end
         local moved = 0
         for i = 3, #ARGV do
-          local inprogress, queue = KEYS[5 + (i - 3) * 2], KEYS[6 + (i - 3) * 2]
+          local base = 5 + (i - 3) * 4
+          local queue = KEYS[base + 3]
           local n = 0
-          while redis.call('LMOVE', inprogress, queue, 'LEFT', 'RIGHT') do n = n + 1 end
+          for l = 0, 2 do
+            while redis.call('LMOVE', KEYS[base + l], queue, 'LEFT', 'RIGHT') do n = n + 1 end
+          end
           if n > 0 then redis.call('SADD', KEYS[4], ARGV[i]) end
           moved = moved + n
         end
         redis.call('DEL', KEYS[3])
         redis.call('ZREM', KEYS[1], ARGV[1])
+        return moved
+        """)
+}
+
+// MARK: Crash culprits
+
+extension Scripts {
+    /// In-progress jobs that were running in a worker process when it crashed → this node's quarantine list
+    /// for their queue, marked as suspects (the payload rewritten in Swift), each move atomic, so a suspect is
+    /// always in one of the two lists. KEYS: in progress, quarantine. ARGV: pairs (old payload, new payload).
+    /// Returns how many were moved.
+    package static let quarantineJobs = RedisScript(name: "quarantine_jobs", source: """
+        local moved = 0
+        for i = 1, #ARGV, 2 do
+          if redis.call('LREM', KEYS[1], -1, ARGV[i]) > 0 then
+            redis.call('LPUSH', KEYS[2], ARGV[i + 1])
+            moved = moved + 1
+          end
+        end
         return moved
         """)
 }
