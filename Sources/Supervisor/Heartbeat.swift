@@ -111,7 +111,7 @@ final class Heartbeat {
     private func handle(signal: String, snapshot: [String: WorkState.QueueSnapshot]) {
         switch signal {
         case "TSTP":
-            logger.info("quiet requested from Sidekiq's Web UI: no new jobs will be fetched")
+            logger.info("quiet requested through the node's signal list (Sidekiq's Web UI or API, or `verk quiet`)")
             stop.quiet()
         case "TERM":
             logger.info("stop requested from Sidekiq's Web UI; draining (up to \(Int(configuration.shutdownTimeout)) s)")

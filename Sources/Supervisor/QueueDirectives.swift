@@ -40,6 +40,9 @@ final class QueueDirectives: Sendable {
         if !removed.exchange(true, ordering: .relaxed) { wake() }
     }
 
+    /// Wakes the loop to look at the node's state again (it turned quiet).
+    func nudge() { wake() }
+
     func acknowledge() {
         var buffer = [UInt8](repeating: 0, count: 16)
         while read(pipeEnds.read, &buffer, buffer.count) > 0 {}

@@ -210,14 +210,15 @@ final class QueueManager {
 
     // MARK: Pause and leaving
 
-    /// Pausing drains the worker process (unstarted jobs back to the queue, running ones finish) and
-    /// starts none until resumed.
+    /// Pausing the queue, or quieting the node (Sidekiq's quiet), drains the worker process: jobs it had
+    /// not started go back to the head of the queue, running ones finish, and none starts until resumed.
     private func followPause() {
-        switch (directives.isPaused, phase) {
+        switch (directives.isPaused || stop.isQuiet, phase) {
         case (true, .running):
             phase = .pausing
             fetch.stopWaiting()
-            logger.info("queue paused: no new jobs are fetched; running jobs finish", metadata: ["in_flight": "\(ledger.inFlight.count)"])
+            logger.info(stop.isQuiet ? "node quiet: no new jobs start; unstarted ones go back to the queue; running jobs finish"
+                                     : "queue paused: no new jobs are fetched; running jobs finish", metadata: ["in_flight": "\(ledger.inFlight.count)"])
             events.emit(.queuePausing(queue: queue.name, running: ledger.runningCount))
             beginDrain(.pause)
         case (true, .pausing) where children.process == nil && ledger.inFlight.isEmpty:

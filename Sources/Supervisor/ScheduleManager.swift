@@ -26,6 +26,8 @@ final class ScheduleManager {
     func run() {
         // Jittered (±50%) so that many nodes started together do not poll in lockstep.
         while !stop.wait(pollInterval * Double.random(in: 0.5...1.5)) {
+            // A quiet node moves nothing into queues, as Sidekiq's quiet stops its poller.
+            if stop.isQuiet { continue }
             do {
                 for key in [keys.retry, keys.schedule] { try enqueueDue(from: key) }
             } catch {

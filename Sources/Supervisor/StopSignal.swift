@@ -19,7 +19,19 @@ public final class StopSignal: @unchecked Sendable {
 
     public func quiet() {
         condition.lock()
+        let first = !quieted
         quieted = true
+        let observers = quietObservers
+        condition.unlock()
+        if first { for observer in observers { observer() } }
+    }
+
+    private var quietObservers: [@Sendable () -> Void] = []
+
+    /// Called once when the node turns quiet (the supervisor wakes its queue loops with it).
+    func onQuiet(_ observer: @escaping @Sendable () -> Void) {
+        condition.lock()
+        quietObservers.append(observer)
         condition.unlock()
     }
 

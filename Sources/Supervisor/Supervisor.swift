@@ -48,6 +48,8 @@ public final class Supervisor: @unchecked Sendable {
         // error (EPIPE), not death.
         var signals = Self.stopSignals
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        // Quiet means no job starts from now on: wake every queue loop rather than wait for its timeout.
+        stopSignal.onQuiet { [weak self] in self?.nudgeQueues() }
         signal(SIGPIPE, SIG_IGN)
     }
 
@@ -198,6 +200,20 @@ public final class Supervisor: @unchecked Sendable {
         try apiConnection.with { try QueueStats.read($0, keys: keys) }
     }
 
+    /// Quiets this node, as Sidekiq's quiet: jobs fetched but not started go back to the head of their
+    /// queue, nothing new starts, running jobs finish, and the schedule/retry poller stops. Until it stops.
+    public func quiet() {
+        logger.info("quiet requested through the Supervisor API")
+        stopSignal.quiet()
+    }
+
+    private func nudgeQueues() {
+        lock.lock()
+        let all = queues.values.map(\.directives) + quarantines.values.map(\.directives)
+        lock.unlock()
+        for directives in all { directives.nudge() }
+    }
+
     /// The queues this node serves now.
     public var servedQueues: [QueueConfiguration] { workState.servedQueues }
 
@@ -312,7 +328,7 @@ public final class Supervisor: @unchecked Sendable {
             var sig: Int32 = 0
             while sigwait(&set, &sig) == 0 {
                 if sig == SIGTSTP {
-                    logger.info("received SIGTSTP: quiet, no new jobs will be fetched")
+                    logger.info("quiet requested by signal SIGTSTP")
                     stopSignal.quiet()
                 } else {
                     logger.info("received \(sig == SIGTERM ? "SIGTERM" : "SIGINT"); draining (up to \(timeout) s)")
