@@ -3,6 +3,9 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public enum Endpoint: Sendable, Equatable {
         case tcp(host: String, port: Int)
         case unix(path: String)
+        /// The master that these sentinels name `masterName`, asked again at every (re)connect: see
+        /// `SentinelDiscovery`. Sentinels are listed in the order the URL gives them.
+        case sentinel(masterName: String, sentinels: [RedisAddress])
     }
 
     public var endpoint: Endpoint
@@ -16,6 +19,15 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var commandTimeout: Double
     /// How long a dead connection keeps trying to reconnect, with backoff, before a command fails.
     public var reconnectTimeout: Double
+    /// Sentinel only: AUTH for the sentinels themselves (sentinel.conf `requirepass`, or an ACL user there),
+    /// apart from `username`/`password`, which are the master's.
+    public var sentinelUsername: String?
+    public var sentinelPassword: String?
+    /// Sentinel only: a connection in use asks a sentinel at most this often (seconds) whether the master
+    /// moved. After a failover Sentinel leaves the old master writable for about 10 s before demoting it,
+    /// and everything written there in that time is lost: waiting for READONLY or a dropped connection
+    /// alone would keep the node on it that long.
+    public var sentinelCheckInterval: Double = 1
 
     public init(
         endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379), username: String? = nil, password: String? = nil,
@@ -33,22 +45,24 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public static let defaultURL = "redis://127.0.0.1:6379/0"
 
     /// Parses `redis://[user:password@]host[:port][/db]`, `unix://[user:password@]/path/to.sock[?db=N]`
-    /// (also `redis+unix://` and `redis-socket://`). `rediss://` is refused: hiredis 0.14 has no TLS.
+    /// (also `redis+unix://` and `redis-socket://`) and
+    /// `redis+sentinel://[user:password@]host1[:26379],host2[:26379]/MASTER_NAME[/db][?sentinel_password=…]`.
+    /// `rediss://` is refused: hiredis 0.14 has no TLS.
     public init(url: String) throws(RedisError) {
         self.init()
         guard let schemeEnd = url.range(of: "://") else {
-            throw .invalidURL(RedisConfiguration.redact(url), reason: "missing scheme; expected redis://host:port/db or unix:///path/to.sock")
+            throw .invalidURL(RedisConfiguration.redact(url), reason: "missing scheme; expected redis://host:port/db, unix:///path/to.sock or redis+sentinel://host:26379,host2:26379/MASTER_NAME")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         var rest = String(url[schemeEnd.upperBound...])
         switch scheme {
-        case "redis", "unix", "redis+unix", "redis-socket": break
+        case "redis", "unix", "redis+unix", "redis-socket", Self.sentinelScheme: break
         case "rediss":
             throw .tlsUnsupported(RedisConfiguration.redact(url))
         default:
-            throw .invalidURL(RedisConfiguration.redact(url), reason: "unsupported scheme '\(scheme)'; use redis:// or unix://")
+            throw .invalidURL(RedisConfiguration.redact(url), reason: "unsupported scheme '\(scheme)'; use redis://, unix:// or redis+sentinel://")
         }
-        // Query: only `db` is understood, so a typo is an error rather than silently ignored.
+        // Query: only known parameters are understood, so a typo is an error rather than silently ignored.
         var query: [(String, String)] = []
         if let q = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: q)...].split(separator: "&") {
@@ -71,32 +85,17 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
             }
         }
         let shown = RedisConfiguration.redact(url)
-        if scheme == "redis" {
+        if scheme == Self.sentinelScheme {
+            (endpoint, database) = try Self.sentinelLocation(rest, shown: shown)
+        } else if scheme == "redis" {
             var hostPort = rest
             var dbPart = ""
             if let slash = rest.firstIndex(of: "/") {
                 hostPort = String(rest[..<slash])
                 dbPart = String(rest[rest.index(after: slash)...])
             }
-            var host = hostPort
-            var port = 6379
-            if hostPort.hasPrefix("[") {
-                guard let close = hostPort.firstIndex(of: "]") else { throw .invalidURL(shown, reason: "unterminated IPv6 address") }
-                host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
-                let after = hostPort[hostPort.index(after: close)...]
-                if after.hasPrefix(":") {
-                    guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw .invalidURL(shown, reason: "invalid port") }
-                    port = p
-                }
-            } else if let colon = hostPort.lastIndex(of: ":") {
-                host = String(hostPort[..<colon])
-                guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else {
-                    throw .invalidURL(shown, reason: "invalid port '\(hostPort[hostPort.index(after: colon)...])'")
-                }
-                port = p
-            }
-            if host.isEmpty { host = "127.0.0.1" }
-            endpoint = .tcp(host: host, port: port)
+            let address = try RedisAddress(parsing: hostPort, defaultPort: 6379, shown: shown)
+            endpoint = .tcp(host: address.host, port: address.port)
             if !dbPart.isEmpty {
                 guard let db = Int(dbPart), db >= 0 else { throw .invalidURL(shown, reason: "database '\(dbPart)' is not a number") }
                 database = db
@@ -112,17 +111,24 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
                 database = db
             case "password":
                 password = RedisConfiguration.percentDecode(value)
+            case "sentinel_password" where scheme == Self.sentinelScheme:
+                sentinelPassword = RedisConfiguration.percentDecode(value)
+            case "sentinel_username" where scheme == Self.sentinelScheme:
+                let user = RedisConfiguration.percentDecode(value)
+                sentinelUsername = user.isEmpty ? nil : user
             default:
-                throw .invalidURL(shown, reason: "unknown parameter '\(key)'; only db and password are supported")
+                let known = scheme == Self.sentinelScheme ? "db, password, sentinel_username and sentinel_password" : "db and password"
+                throw .invalidURL(shown, reason: "unknown parameter '\(key)'; only \(known) are supported")
             }
         }
     }
 
-    /// Where, for messages: host and port (or socket path) and db. Never credentials.
+    /// Where, for messages: host and port (or socket path, or the master's name and its sentinels). Never credentials.
     public var endpointDescription: String {
         switch endpoint {
-        case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .tcp(let host, let port): return RedisAddress(host: host, port: port).description
         case .unix(let path): return path
+        case .sentinel(let name, let sentinels): return "master '\(name)' of sentinels \(sentinels.map(\.description).joined(separator: ","))"
         }
     }
 
@@ -131,6 +137,11 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         switch endpoint {
         case .tcp: return "redis://\(user)\(endpointDescription)/\(database)"
         case .unix(let path): return "unix://\(user)\(path)?db=\(database)"
+        case .sentinel(let name, let sentinels):
+            let query = [sentinelUsername.map { "sentinel_username=\($0)" }, sentinelPassword.map { _ in "sentinel_password=***" }]
+                .compactMap { $0 }.joined(separator: "&")
+            return "\(Self.sentinelScheme)://\(user)\(sentinels.map(\.description).joined(separator: ","))/\(name)/\(database)"
+                + (query.isEmpty ? "" : "?\(query)")
         }
     }
 
@@ -142,7 +153,8 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         if let q = rest.firstIndex(of: "?") {
             query = String(rest[q...])
             rest = String(rest[..<q])
-            query = query.replacing(/password=[^&]*/, with: "password=***")
+            // Every value but db's: a misspelt parameter (`sentinel_pasword=…`) may hold a password too.
+            query = query.replacing(/([?&])(?!db=)([^=&]*)=[^&]*/) { "\($0.1)\($0.2)=***" }
         }
         if let at = rest.lastIndex(of: "@") {
             let userinfo = rest[..<at]

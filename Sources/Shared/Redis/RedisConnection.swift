@@ -50,6 +50,7 @@ public final class RedisConnection {
         switch configuration.endpoint {
         case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
         case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
+        case .sentinel: throw .connect(endpoint: endpoint, reason: "this connection cannot ask sentinels for the master yet")
         }
         guard let ctx else { throw .connect(endpoint: endpoint, reason: "out of memory creating the hiredis context") }
         if ctx.pointee.err != 0 {
