@@ -62,4 +62,12 @@ import Testing
             !"\(error)".contains("masterpw") && !"\(error)".contains("sentinelpw")
         }
     }
+
+    @Test func discoveryReadsTheSentinelsAnswer() {
+        #expect(SentinelDiscovery.address(in: .array([.bulk(Array("10.0.0.5".utf8)), .bulk(Array("6380".utf8))]))
+                == RedisAddress(host: "10.0.0.5", port: 6380))
+        #expect(SentinelDiscovery.address(in: .null) == nil, "an unknown master name")
+        #expect(SentinelDiscovery.address(in: .array([.bulk(Array("h".utf8)), .bulk(Array("0".utf8))])) == nil)
+        #expect(SentinelDiscovery.address(in: .error("IDONTKNOW")) == nil)
+    }
 }

@@ -8,6 +8,12 @@ import Logging
 /// After an I/O error the hiredis context is dead; the command that saw it fails (it may or may not have
 /// run), and the next command reconnects with backoff, re-applying timeouts, AUTH, SELECT and the name,
 /// which hiredis's own reconnect forgets.
+///
+/// Behind Sentinel (`redis+sentinel://`), every (re)connect first asks the sentinels for the master and
+/// checks that it says so (ROLE). The server in use is given up as soon as it stops being the writable
+/// master — a READONLY or NOREPLICAS reply, or the sentinels naming another master (asked at most every
+/// `sentinelCheckInterval`) — the same way as a lost connection: that command fails as a connection
+/// failure, so callers back off and reconcile as after an outage, and the next one goes to the new master.
 public final class RedisConnection {
     public let configuration: RedisConfiguration
     public let name: String?
@@ -16,12 +22,23 @@ public final class RedisConnection {
     private var logger: Logger
     /// Socket timeout currently applied; raised temporarily for blocking commands.
     private var appliedTimeout: Double = 0
+    /// Sentinel only: finds the master, and says when to ask again whether it moved.
+    private let discovery: SentinelDiscovery?
+    /// Sentinel only: the master this connection found (kept after a disconnect, for messages).
+    private var master: RedisAddress?
 
     /// Connects at once: a bad URL, a refused connection or a wrong password fail here, clearly.
     public init(configuration: RedisConfiguration, name: String? = nil, logger: Logger? = nil) throws(RedisError) {
         self.configuration = configuration
         self.name = name
-        self.logger = logger ?? Logger(label: "verk.redis")
+        let logger = logger ?? Logger(label: "verk.redis")
+        self.logger = logger
+        if case .sentinel(let masterName, let sentinels) = configuration.endpoint {
+            discovery = SentinelDiscovery(masterName: masterName, sentinels: sentinels, configuration: configuration,
+                                          name: name, logger: logger)
+        } else {
+            discovery = nil
+        }
         try connect()
     }
 
@@ -33,12 +50,22 @@ public final class RedisConnection {
 
     public var isConnected: Bool { context != nil }
 
+    /// The server this connection talks to (behind Sentinel, the master it found), nil when disconnected.
+    package var connectedEndpoint: String? {
+        guard context != nil else { return nil }
+        return master?.description ?? configuration.endpointDescription
+    }
+
     public func close() {
         if let context { redisFree(context) }
         context = nil
     }
 
-    private var endpoint: String { configuration.endpointDescription }
+    /// Where, for messages and logs: the server, or behind Sentinel the master found (and its name).
+    private var endpoint: String {
+        guard let discovery else { return configuration.endpointDescription }
+        return master.map { "\($0) (master '\(discovery.masterName)')" } ?? configuration.endpointDescription
+    }
 
     // MARK: Connecting
 
@@ -47,10 +74,21 @@ public final class RedisConnection {
         scriptShas.removeAll()
         let tv = Self.timeval(configuration.connectTimeout)
         let ctx: UnsafeMutablePointer<redisContext>?
-        switch configuration.endpoint {
-        case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
-        case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
-        case .sentinel: throw .connect(endpoint: endpoint, reason: "this connection cannot ask sentinels for the master yet")
+        if let discovery {
+            let found = try discovery.master()
+            if let master, master != found {
+                logger.warning("the sentinels name a new Redis master", metadata: [
+                    "master": "\(discovery.masterName)", "from": "\(master)", "to": "\(found)", "connection": "\(name ?? "-")"])
+            }
+            master = found
+            ctx = redisConnectWithTimeout(found.host, Int32(found.port), tv)
+        } else {
+            switch configuration.endpoint {
+            case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
+            case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
+            // A sentinel endpoint always has a discovery (init); refuse rather than crash if that ever changes.
+            case .sentinel: throw .connect(endpoint: endpoint, reason: "no sentinel discovery for this connection")
+            }
         }
         guard let ctx else { throw .connect(endpoint: endpoint, reason: "out of memory creating the hiredis context") }
         if ctx.pointee.err != 0 {
@@ -67,6 +105,7 @@ public final class RedisConnection {
             close()
             throw error
         }
+        discovery?.connected()
     }
 
     /// AUTH, SELECT and CLIENT SETNAME: done at every (re)connect because hiredis does not replay them.
@@ -79,11 +118,28 @@ public final class RedisConnection {
         } else if case .error(let message) = try rawCommand(RedisCommand("PING")), message.hasPrefix("NOAUTH") {
             throw .authentication(endpoint: endpoint, reason: "the server requires a password and the URL has none")
         }
+        if let discovery { try requireMasterRole(discovery) }
         if configuration.database != 0, case .error(let message) = try rawCommand(RedisCommand("SELECT", configuration.database)) {
             throw .server(command: "SELECT", message: message)
         }
         if let name {
             _ = try rawCommand(RedisCommand("CLIENT", "SETNAME", name.replacing(" ", with: "-")))
+        }
+    }
+
+    /// A sentinel may still name a master that a failover has just demoted (it says so until the failover
+    /// completes): writing there would be lost, so such a server is refused and discovery tried again.
+    private func requireMasterRole(_ discovery: SentinelDiscovery) throws(RedisError) {
+        let reply = try rawCommand(RedisCommand("ROLE"))
+        if let message = reply.errorMessage {
+            // An ACL without +role: Sentinel's word and the READONLY check have to do.
+            logger.warning("cannot check the Redis master's ROLE; trusting the sentinels", metadata: ["endpoint": "\(endpoint)", "error": "\(message)"])
+            return
+        }
+        let role = reply.array?.first?.string ?? "?"
+        guard role == "master" else {
+            let sentinel = discovery.lastAnswer.map { "sentinel \($0)" } ?? "the sentinels"
+            throw .noMaster(name: discovery.masterName, reason: "\(sentinel) named \(master.map(\.description) ?? "?"), which says it is a \(role == "slave" ? "replica" : role) (ROLE); a failover is under way")
         }
     }
 
@@ -113,8 +169,28 @@ public final class RedisConnection {
         }
     }
 
-    private func ensureConnected() throws(RedisError) {
-        if context == nil { try reconnect() }
+    /// Reconnects a dead connection; behind Sentinel, also gives up a live one whose master the sentinels no
+    /// longer name (asked at most every `sentinelCheckInterval`), before `command` is sent.
+    private func ensureConnected(for command: @autoclosure () -> String) throws(RedisError) {
+        if context == nil { return try reconnect() }
+        guard let discovery, discovery.checkIsDue, let named = discovery.recheck(), named != master else { return }
+        let was = endpoint
+        close()
+        throw .notMaster(endpoint: was, command: command(), reason: "the sentinels now name \(named) as master '\(discovery.masterName)'")
+    }
+
+    /// Behind Sentinel, a READONLY or NOREPLICAS reply means this server no longer takes writes as master
+    /// (a failover demoted it, or its replicas are gone): drop it, as after a lost connection, so the caller
+    /// keeps what it meant to write and the next command asks the sentinels again. Without Sentinel the
+    /// error stays an ordinary reply: there is nowhere else to go.
+    private func requireWritable(_ replies: [RedisReply], command: @autoclosure () -> String) throws(RedisError) {
+        guard discovery != nil else { return }
+        for reply in replies {
+            guard let message = reply.errorMessage, message.hasPrefix("READONLY") || message.hasPrefix("NOREPLICAS") else { continue }
+            let was = endpoint
+            close()
+            throw .notMaster(endpoint: was, command: command(), reason: "it answered \(message.prefix { $0 != "." })")
+        }
     }
 
     private func applyTimeout(_ seconds: Double) throws(RedisError) {
@@ -130,8 +206,10 @@ public final class RedisConnection {
     /// Sends one command and waits for its reply. A `-ERR` reply is returned as `.error`, not thrown.
     @discardableResult
     public func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
-        try ensureConnected()
-        return try rawCommand(command)
+        try ensureConnected(for: command.name)
+        let reply = try rawCommand(command)
+        try requireWritable([reply], command: command.name)
+        return reply
     }
 
     /// Sends one command; an error reply is thrown as `RedisError.server`.
@@ -150,10 +228,11 @@ public final class RedisConnection {
     /// A blocking command (BLMOVE, BRPOP): the socket timeout is raised above `blockingSeconds`, because
     /// hiredis would otherwise kill the connection when the socket timeout fires first.
     public func blockingCommand(_ command: RedisCommand, blockingSeconds: Double) throws(RedisError) -> RedisReply {
-        try ensureConnected()
+        try ensureConnected(for: command.name)
         let needed = blockingSeconds + configuration.commandTimeout
         try applyTimeout(needed)
         let reply = try rawCommand(command)
+        try requireWritable([reply], command: command.name)
         if case .error(let message) = reply { throw .server(command: command.name, message: message) }
         return reply
     }
@@ -162,7 +241,7 @@ public final class RedisConnection {
     @discardableResult
     public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
-        try ensureConnected()
+        try ensureConnected(for: "pipeline of \(commands.count) (from \(commands[0].name))")
         try applyTimeout(configuration.commandTimeout)
         guard let context else { throw .connect(endpoint: endpoint, reason: "not connected") }
         for command in commands {
@@ -180,6 +259,7 @@ public final class RedisConnection {
             replies.append(Self.copy(reply))
             freeReplyObject(raw)
         }
+        try requireWritable(replies, command: "pipeline of \(commands.count) (from \(commands[0].name))")
         return replies
     }
 

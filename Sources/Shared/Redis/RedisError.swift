@@ -13,6 +13,15 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case server(command: String, message: String)
     /// The reply did not have the shape the caller expected.
     case unexpectedReply(command: String, expected: String, got: String)
+    /// Sentinel: no sentinel named a master this connection could use (none reachable, or the one named is
+    /// down or says it is a replica, as during a failover). Retried like a lost connection.
+    case noMaster(name: String, reason: String)
+    /// Sentinel: the sentinels that answered monitor no master of this name. A configuration error.
+    case unknownMaster(name: String, sentinels: String)
+    /// Sentinel: the server in use stopped being a writable master (it answered READONLY or NOREPLICAS, or the
+    /// sentinels now name another, and then the command was not sent). Writes the command held were refused
+    /// (in a pipeline, commands before the refused one may have run); the next command asks the sentinels again.
+    case notMaster(endpoint: String, command: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,13 +39,19 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
             return "Redis answered \(command) with an error: \(message)"
         case .unexpectedReply(let command, let expected, let got):
             return "unexpected reply to \(command): expected \(expected), got \(got)"
+        case .noMaster(let name, let reason):
+            return "no usable Redis master '\(name)' from the sentinels: \(reason); retrying while a failover completes (check that the sentinels run and reach the master)"
+        case .unknownMaster(let name, let sentinels):
+            return "the sentinels at \(sentinels) monitor no master named '\(name)'; use the name given to `sentinel monitor` in sentinel.conf (redis+sentinel://…/NAME)"
+        case .notMaster(let endpoint, let command, let reason):
+            return "Redis at \(endpoint) is no longer the master to write to (\(reason)); \(command) did not complete there; the next command asks the sentinels for the master again"
         }
     }
 
     /// True when the connection itself failed (not a `-ERR` reply): the caller may retry after a reconnect.
     public var isConnectionFailure: Bool {
         switch self {
-        case .connect, .io: return true
+        case .connect, .io, .noMaster, .notMaster: return true
         default: return false
         }
     }
