@@ -60,7 +60,14 @@ final class Heartbeat {
     }
 
     private func renewLease() throws(RedisError) {
-        guard !leaseLost, !(try lease.renew(redis)) else { return }
+        guard !leaseLost else { return }
+        switch try lease.renew(redis) {
+        case .renewed: return
+        case .retaken:
+            logger.warning("this node's lease had lapsed (a heartbeat was late by more than \(configuration.leaseTTL) s) and was taken again; nothing had been taken over")
+            return
+        case .lost: break
+        }
         leaseLost = true
         logger.critical("this node's lease expired (it was cut off from Redis for longer than \(configuration.leaseTTL) s) and its jobs may have been taken over; stopping", metadata: ["node_id": "\(configuration.nodeID)"])
         onLeaseLost()

@@ -89,4 +89,20 @@ import VerkShared
         #expect(again.stop() == 0)
         #expect(try TestRedis.connection().command("EXISTS", keys.nodeLease("pod-0")).int == 0, "a clean stop gives the id up")
     }
+
+    @Test func aLapsedLeaseIsTakenAgainButALeaseAnotherHoldsStopsTheNode() throws {
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let conn = try TestRedis.connection()
+        let node = try DemoNode(namespace: ns, queues: ["default:1"], nodeID: "lease-node")
+        try eventually("the node to hold its lease") { try conn.command("EXISTS", keys.nodeLease("lease-node")).int == 1 }
+        // As if a heartbeat came later than the lease's life: it lapsed, nothing was taken over.
+        try conn.command("DEL", keys.nodeLease("lease-node"))
+        try eventually("the lease to be taken again") { node.process.stderr.contains("was taken again") }
+        #expect(node.isAlive)
+        // Now another process holds the id: this one must stop, and say why.
+        try conn.command("SET", keys.nodeLease("lease-node"), "someoneelse {\"host\":\"h\",\"pid\":1,\"since\":0}")
+        #expect(node.process.wait() == 1)
+        #expect(node.process.stderr.contains("lease expired"))
+    }
 }

@@ -4,7 +4,7 @@
 extension ConfigurationField {
     public static let all: [ConfigurationField] = [
         .text("redis_url", \.redisURL, default: .value(RedisConfiguration.defaultURL),
-              "the Redis server, as a `redis://` or `unix://` URL"),
+              "the Redis server, as a `redis://`, `unix://` or `redis+sentinel://` URL"),
         .textFromFile("redis_url_file", \.redisURL, default: .words("none"),
                       "a file holding the Redis URL (a mounted Secret): the password stays out of the environment and `ps`; wins over `redis_url`"),
         .optionalText("namespace", \.namespace, default: .words("none"),

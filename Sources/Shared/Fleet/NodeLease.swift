@@ -44,9 +44,22 @@ package struct NodeLease: Sendable {
         return try Self.holder(redis, keys: keys, node: node)
     }
 
-    /// Extends the lease; false when this node no longer holds it (it expired, and maybe another took it).
-    package func renew(_ redis: RedisConnection) throws(RedisError) -> Bool {
-        try redis.eval(ScriptCall(Scripts.renewLease, keys: [key], args: [holder.token, ttlMillis])).int == 1
+    package enum Renewal: Sendable, Equatable {
+        case renewed
+        /// It had lapsed (a late heartbeat) and nobody had taken it or the node's jobs: held again.
+        case retaken
+        /// Another holder has it, or the node was taken over: this node must stop.
+        case lost
+    }
+
+    /// Extends the lease (taking it again if it merely lapsed and nothing was taken over).
+    package func renew(_ redis: RedisConnection) throws(RedisError) -> Renewal {
+        switch try redis.eval(ScriptCall(Scripts.renewLease, keys: [key, keys.nodes],
+                                         args: [holder.token, ttlMillis, Self.encode(holder), node])).int {
+        case 1: return .renewed
+        case 2: return .retaken
+        default: return .lost
+        }
     }
 
     /// Gives the id up (a clean shutdown), if this node still holds it.

@@ -106,14 +106,22 @@ package enum Scripts {
 
 extension Scripts {
     /// Renews this node's lease if it still holds it: the check and the renewal are one step, so a node
-    /// whose lease expired and was taken by another never extends the other's. The lease's value is the
-    /// holder's token, a space, then JSON for operators (compared as a prefix: no JSON is decoded).
-    /// KEYS: the lease. ARGV: the holder's token, the TTL in ms. Returns 1 when renewed, 0 when not ours.
+    /// whose lease expired and was taken by another never extends the other's. A lease that merely lapsed
+    /// (a heartbeat late by more than its TTL) is taken again if nobody holds it and the node is still in
+    /// the registry — a takeover removes it from there, so its jobs were not touched. The lease's value is
+    /// the holder's token, a space, then JSON for operators (compared as a prefix: no JSON is decoded).
+    /// KEYS: the lease, the nodes zset. ARGV: the holder's token, the TTL in ms, the full value, the node id.
+    /// Returns 1 when renewed, 2 when taken again, 0 when lost.
     package static let renewLease = RedisScript(name: "renew_lease", source: """
         local value = redis.call('GET', KEYS[1])
-        if not value or string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
-        redis.call('PEXPIRE', KEYS[1], ARGV[2])
-        return 1
+        if value then
+          if string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          return 1
+        end
+        if not redis.call('ZSCORE', KEYS[2], ARGV[4]) then return 0 end
+        redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+        return 2
         """)
 
     /// Deletes this node's lease if it still holds it (a clean shutdown hands the id over at once).
