@@ -29,7 +29,7 @@ let package = Package(
         // What every role and every client agrees on: Redis access, key layout, job format, frames, policies.
         .target(
             name: "VerkShared",
-            dependencies: ["CVerkHiredis", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CVerkHiredis", "CVerkSystem", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Shared"
         ),
         // The worker role: worker protocol, registry, the child's job pool.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -21,22 +22,38 @@ int verk_pidfd_open(pid_t pid) {
 #endif
 }
 
-int verk_spawn_child(const char *path, char *const argv[], char *const envp[], int child_fd, pid_t *pid_out) {
+int verk_memfd(const char *name) {
+    return memfd_create(name, MFD_CLOEXEC);
+}
+
+void verk_store_release_u64(uint64_t *address, uint64_t value) {
+    __atomic_store_n(address, value, __ATOMIC_RELEASE);
+}
+
+uint64_t verk_load_acquire_u64(const uint64_t *address) {
+    return __atomic_load_n(address, __ATOMIC_ACQUIRE);
+}
+
+int verk_spawn_child(const char *path, char *const argv[], char *const envp[], int child_fd, int shared_fd, pid_t *pid_out) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     int rc;
-    // dup2(3, 3) is a no-op that would leave CLOEXEC set on some libcs: move the fd off 3 first.
-    int fd = child_fd;
-    int moved = -1;
-    if (fd == 3) {
-        moved = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-        if (moved < 0) return errno;
-        fd = moved;
+    // dup2(n, n) is a no-op that would leave CLOEXEC set on some libcs, and the second dup2 must not
+    // clobber the first's source: move both fds above the targets first.
+    int fd = fcntl(child_fd, F_DUPFD_CLOEXEC, 10);
+    if (fd < 0) return errno;
+    int shared = -1;
+    if (shared_fd >= 0 && (shared = fcntl(shared_fd, F_DUPFD_CLOEXEC, 10)) < 0) {
+        rc = errno;
+        close(fd);
+        return rc;
     }
+    int moved = fd;
     if ((rc = posix_spawn_file_actions_init(&actions)) != 0) goto out;
     if ((rc = posix_spawn_file_actions_adddup2(&actions, fd, 3)) != 0) goto out_actions;
-    // hiredis sockets and inherited fds are not close-on-exec: close everything above the socket.
-    if ((rc = posix_spawn_file_actions_addclosefrom_np(&actions, 4)) != 0) goto out_actions;
+    if (shared >= 0 && (rc = posix_spawn_file_actions_adddup2(&actions, shared, 4)) != 0) goto out_actions;
+    // hiredis sockets and inherited fds are not close-on-exec: close everything above the ones passed.
+    if ((rc = posix_spawn_file_actions_addclosefrom_np(&actions, shared >= 0 ? 5 : 4)) != 0) goto out_actions;
     if ((rc = posix_spawnattr_init(&attr)) != 0) goto out_actions;
     sigset_t empty, defaults;
     sigemptyset(&empty);
@@ -54,6 +71,7 @@ out_attr:
 out_actions:
     posix_spawn_file_actions_destroy(&actions);
 out:
-    if (moved >= 0) close(moved);
+    close(moved);
+    if (shared >= 0) close(shared);
     return rc;
 }

@@ -11,6 +11,8 @@ enum ChildLauncher {
         let pid: pid_t
         let socket: Int32
         let pidfd: Int32
+        /// Which jobs its threads run, readable after it dies (nil if shared memory was refused).
+        var startMarks: StartMarks? = nil
     }
 
     static func launch(queue: QueueConfiguration) throws -> Launched {
@@ -20,11 +22,14 @@ enum ChildLauncher {
         }
         let (parentEnd, childEnd) = (fds[0], fds[1])
         defer { close(childEnd) }
+        let shared = try? StartMarks.create(slots: queue.concurrency)
+        defer { if let fd = shared?.fd { close(fd) } }
         var environment = ProcessInfo.processInfo.environment
         for name in CommandLineSecrets.supervisorOnlyVariables { environment[name] = nil }
         environment[WorkerSpawnContract.queueVariable] = queue.name
         environment[WorkerSpawnContract.concurrencyVariable] = String(queue.concurrency)
         environment[WorkerSpawnContract.parentPIDVariable] = String(getpid())
+        if shared == nil { environment[WorkerSpawnContract.startMarksVariable] = nil } else { environment[WorkerSpawnContract.startMarksVariable] = "1" }
         let argv = CommandLineSecrets.redacted(CommandLine.arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -32,14 +37,14 @@ enum ChildLauncher {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let rc = verk_spawn_child("/proc/self/exe", argv, envp, childEnd, &pid)
+        let rc = verk_spawn_child("/proc/self/exe", argv, envp, childEnd, shared?.fd ?? -1, &pid)
         guard rc == 0 else {
             close(parentEnd)
             throw LaunchError.spawn(rc)
         }
         FrameSocket.setNonBlocking(parentEnd)
         let pidfd = verk_pidfd_open(pid)
-        return Launched(pid: pid, socket: parentEnd, pidfd: pidfd)
+        return Launched(pid: pid, socket: parentEnd, pidfd: pidfd, startMarks: shared?.marks)
     }
 
     enum LaunchError: Error, CustomStringConvertible {

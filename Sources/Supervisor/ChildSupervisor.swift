@@ -72,6 +72,9 @@ final class ChildSupervisor {
         let wasStopped: Bool
         /// Why the supervisor killed it, if it did.
         let reason: String?
+        /// The jobs its threads were running when it ended, from its shared start marks: some may not have
+        /// had their `started` frame read yet.
+        var runningAtExit: [UInt64] = []
     }
 
     /// The process is gone (EOF, pidfd) or was just killed: reaps it and schedules its replacement
@@ -81,7 +84,7 @@ final class ChildSupervisor {
         self.process = nil
         let wasStopped = process.state == .stopping  // read before the reap makes it `exited`
         let loss = Loss(pid: process.pid, status: process.awaitExit(), drainReason: process.drainReason,
-                        wasStopped: wasStopped, reason: reason)
+                        wasStopped: wasStopped, reason: reason, runningAtExit: process.startMarks?.running() ?? [])
         if loss.drainReason == .recycle {
             nextStartAt = now  // replaced at once: a recycle is not a crash
         } else if loss.drainReason == nil && !loss.wasStopped && replace {

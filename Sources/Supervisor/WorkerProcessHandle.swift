@@ -33,6 +33,8 @@ final class WorkerProcessHandle {
     let pidfd: Int32
     let startedAt: Double
     let helloDeadline: Double
+    /// Which jobs its threads are running, in shared memory (see `StartMarks`).
+    let startMarks: StartMarks?
     private(set) var state = State.starting
     /// Why it was asked to drain (kept once it is stopping or has exited).
     private(set) var drainReason: DrainReason?
@@ -46,6 +48,7 @@ final class WorkerProcessHandle {
         pid = launched.pid
         socket = launched.socket
         pidfd = launched.pidfd
+        startMarks = launched.startMarks
         startedAt = now
         helloDeadline = now + helloTimeout
     }

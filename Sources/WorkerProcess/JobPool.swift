@@ -5,7 +5,8 @@ import VerkShared
 /// jobs block, and those pools run only 2–4 blocking jobs at once on this kind of machine.
 /// `@unchecked Sendable`: all mutable state is only touched under `condition`.
 final class JobPool: @unchecked Sendable {
-    typealias Execute = @Sendable (_ seq: UInt64, _ payload: [UInt8]) -> Void
+    /// `slot` is the running thread's index (0..<concurrency): its `StartMarks` slot.
+    typealias Execute = @Sendable (_ slot: Int, _ seq: UInt64, _ payload: [UInt8]) -> Void
 
     private let condition = NSCondition()
     private var pending: [(seq: UInt64, payload: [UInt8])] = []
@@ -19,17 +20,21 @@ final class JobPool: @unchecked Sendable {
         self.execute = execute
         self.onIdleWhileDraining = onIdleWhileDraining
         for i in 0..<concurrency {
-            let thread = Thread { [self] in workLoop() }
+            let thread = Thread { [self] in workLoop(slot: i) }
             thread.name = "verk-job-\(i)"
             thread.stackSize = 8 << 20
             thread.start()
         }
     }
 
-    func submit(seq: UInt64, payload: [UInt8]) {
+    func submit(seq: UInt64, payload: [UInt8]) { submit([(seq, payload)]) }
+
+    /// Queues jobs read from one socket read under one lock, waking as many threads as there are jobs.
+    func submit(_ jobs: [(seq: UInt64, payload: [UInt8])]) {
+        guard !jobs.isEmpty else { return }
         condition.lock()
-        pending.append((seq, payload))
-        condition.signal()
+        pending += jobs
+        if jobs.count == 1 { condition.signal() } else { condition.broadcast() }
         condition.unlock()
     }
 
@@ -47,7 +52,7 @@ final class JobPool: @unchecked Sendable {
         return unstarted
     }
 
-    private func workLoop() {
+    private func workLoop(slot: Int) {
         while true {
             condition.lock()
             // While draining nothing new starts; the process exits once the running jobs are done.
@@ -61,7 +66,7 @@ final class JobPool: @unchecked Sendable {
             running += 1
             condition.unlock()
 
-            execute(item.seq, item.payload)
+            execute(slot, item.seq, item.payload)
 
             condition.lock()
             running -= 1

@@ -50,17 +50,26 @@ package enum WorkerProcessMain {
         let runner = JobRunner(registry: registry, queue: queue, enqueuer: enqueuer,
                                middleware: serverMiddleware(jobLogLevel: jobLogLevel, app: middleware, logger: logger),
                                clientMiddleware: ClientMiddlewareChain(clientMiddleware), logger: logger)
-        let pool = JobPool(concurrency: concurrency, execute: { seq, payload in
+        // Fd 4: which job each thread runs, in memory the supervisor reads after a crash.
+        let marks = env[WorkerSpawnContract.startMarksVariable] == nil ? nil
+            : StartMarks.adopt(fd: WorkerSpawnContract.startMarksFD, slots: concurrency)
+        let pool = JobPool(concurrency: concurrency, execute: { slot, seq, payload in
             let start = DispatchTime.now().uptimeNanoseconds
             // The parent must know a job started before the job's code can crash the process: otherwise it
-            // would requeue it as never started, and a poison job could crash-loop forever.
-            let result = runner.run(payload) { timeout in outbox.sendNow(.started(seq: seq, timeout: timeout)) }
+            // would requeue it as never started, and a poison job could crash-loop forever. The shared mark
+            // says so at the cost of a memory store; the `started` frame (for the Busy page, events and hard
+            // timeouts) rides in the next batched write. Without shared memory, the frame goes at once.
+            marks?.mark(slot: slot, seq: seq)
+            let result = runner.run(payload) { timeout in
+                if marks == nil { outbox.sendNow(.started(seq: seq, timeout: timeout)) } else { outbox.send(.started(seq: seq, timeout: timeout)) }
+            }
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
             switch result {
             case .done: outbox.send(.done(seq: seq, micros: micros))
             case .failed(let f):
                 outbox.send(.failed(seq: seq, micros: micros, errorClass: f.errorClass, message: f.message, backtrace: f.backtrace))
             }
+            marks?.mark(slot: slot, seq: 0)
         }, onIdleWhileDraining: {
             outbox.flush()
             WorkerProcessExit.now(0)
@@ -75,10 +84,20 @@ package enum WorkerProcessMain {
             case .wouldBlock: continue
             case .closed, .failed: WorkerProcessExit.now(0)  // the supervisor is gone; its in-progress list in Redis has our jobs
             }
+            // Jobs that arrived in one read are queued under one lock; any other frame is handled after
+            // the jobs before it (a drain must see them).
+            var runs: [(seq: UInt64, payload: [UInt8])] = []
+            defer { pool.submit(runs) }
             do {
                 while let frame = try decoder.next() {
+                    if case .run(let seq, let payload) = frame {
+                        runs.append((seq, payload))
+                        continue
+                    }
+                    pool.submit(runs)
+                    runs.removeAll()
                     switch frame {
-                    case .run(let seq, let payload): pool.submit(seq: seq, payload: payload)
+                    case .run: break
                     case .enqueueResult(let request, let error): enqueuer.complete(request: request, error: error)
                     case .drain:
                         for seq in pool.drain() { outbox.send(.released(seq: seq)) }

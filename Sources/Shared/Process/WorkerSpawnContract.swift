@@ -7,7 +7,11 @@ package enum WorkerSpawnContract {
     package static let concurrencyVariable = "VERK_WORKER_CONCURRENCY"
     /// The supervisor's pid: a child whose parent already changed exits at once.
     package static let parentPIDVariable = "VERK_WORKER_PARENT_PID"
-    package static let variables = [queueVariable, concurrencyVariable, parentPIDVariable]
+    /// Set when fd 4 holds the `StartMarks` mapping.
+    package static let startMarksVariable = "VERK_WORKER_START_MARKS"
+    package static let variables = [queueVariable, concurrencyVariable, parentPIDVariable, startMarksVariable]
     /// The child's end of the socketpair.
     package static let socketFD: Int32 = 3
+    /// The shared `StartMarks` mapping (one slot per job thread: the concurrency).
+    package static let startMarksFD: Int32 = 4
 }
