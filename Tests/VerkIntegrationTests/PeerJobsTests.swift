@@ -156,6 +156,28 @@ import VerkShared
         #expect(try conn.command("ZCARD", keys.schedule).int == 2)
     }
 
+    /// Exq's work entry (`exq-0.23-work-value.json`) is not a job to push: its `payload` is the running job,
+    /// as a string. That job reads with its null fields, and an Exq node's running job counts in `verk queues`.
+    @Test func anExqNodesRunningJobIsReadAndCounted() throws {
+        let ns = TestRedis.freshNamespace("peers")
+        let keys = KeySpace(namespace: ns)
+        let conn = try TestRedis.connection()
+        let value = try #require(try PeerFixtures.payloads("exq-0.23-work-value.json").first)
+        let payload = try #require(PeerFixtures.field(value, "payload")?.stringValue)
+        let job = try Job(parsing: Array(payload.utf8))
+        #expect(job.className == "InteropSleep" && job.args == [6000] && job.dialect == .exq)
+        #expect(job.retry == .enabled && job.retryCount == nil && job.failedAt == nil && job.errorMessage == nil)
+        // An Exq node as it registers (namespace "", its node id "vm"): process set, record, work hash.
+        _ = try conn.pipeline([
+            RedisCommand("SADD", keys.queues, "exqonly"), RedisCommand("SADD", keys.processes, "vm"),
+            RedisCommand("HSET", keys.process("vm"), "info", #"{"hostname":"vm","identity":"vm"}"#, "busy", 1),
+            RedisCommand("HSET", keys.processWorkersLegacy("vm"), "#PID<0.165.0>", Array(value.utf8)),
+        ])
+        let queues = try Binaries.verk(["queues", "--json", "--namespace", ns])
+        #expect(queues.status == 0, "\(queues.stderr)")
+        #expect(try JSONParser.parse(queues.stdout)["exqonly"]?["running"] == 1, "\(queues.stdout)")
+    }
+
     /// The jid → member map of a sorted set.
     func members(_ conn: RedisConnection, _ key: String) throws -> [String: String] {
         let all = try conn.command("ZRANGE", key, 0, -1).array ?? []
