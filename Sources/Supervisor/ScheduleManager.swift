@@ -55,7 +55,8 @@ final class ScheduleManager {
                     continue
                 }
                 let queue = job.queue ?? "default"
-                job.enqueuedAt = Timestamp.now()
+                // In the job's own form (Verk's whole seconds, Sidekiq 8's milliseconds), so its writer reads it.
+                job.setTimestamp(.enqueuedAt, Timestamp.now(), defaultFormat: policy.timestamps)
                 queueKeys.append(keys.queue(queue))
                 args += [member, job.encoded(), queue]
             }

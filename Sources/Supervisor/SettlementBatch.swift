@@ -109,7 +109,7 @@ struct SettlementBatch {
             for payload in suspects { args += [payload, Self.markedSuspect(payload)] }
             plan.layout.quarantine = append([.script(ScriptCall(Scripts.quarantineJobs, keys: [target.inProgress, quarantine], args: args))])
         }
-        let push = JobPush(keys: target.keys)
+        let push = JobPush(keys: target.keys, timestamps: target.recorder.policy.timestamps)
         for e in enqueues {
             // Prepared (normalised, client middleware run) in the worker process: only checked and pushed here.
             guard let job = try? Job(parsing: e.payload) else {

@@ -43,7 +43,7 @@ public enum Verk {
         }
         if WorkerProcessMain.isWorkerProcess {
             WorkerProcessMain.run(registry: registry, middleware: middleware, clientMiddleware: clientMiddleware,
-                                  jobLogLevel: configuration.jobLogLevel, logger: logger)
+                                  jobLogLevel: configuration.jobLogLevel, timestamps: configuration.timestamps, logger: logger)
         }
         let supervisor = Supervisor(configuration: configuration, retrySchedules: registry.retrySchedules, logger: logger)
         onStart(supervisor)

@@ -17,7 +17,19 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// A client on the same Redis, for commands that push jobs (the one push path).
-    func client() throws -> VerkClient { try VerkClient(configuration: redisConfiguration(), namespace: namespace) }
+    func client() throws -> VerkClient {
+        try VerkClient(configuration: redisConfiguration(), namespace: namespace, timestamps: timestamps())
+    }
+
+    /// `$VERK_TIMESTAMP_FORMAT`, as the nodes read it, so jobs the CLI writes match theirs.
+    func timestamps() throws -> TimestampFormat {
+        guard let text = ProcessInfo.processInfo.environment["VERK_TIMESTAMP_FORMAT"], !text.isEmpty else { return .seconds }
+        guard TimestampFormat.configurable.contains(text.lowercased()), let format = TimestampFormat(rawValue: text.lowercased()) else {
+            // Verk's whole seconds are chosen per job, never configured.
+            throw CLIError(description: "invalid VERK_TIMESTAMP_FORMAT '\(text)': use " + TimestampFormat.configurable.joined(separator: " or "))
+        }
+        return format
+    }
 
     private func redisConfiguration() throws -> RedisConfiguration {
         let url = redisURL ?? ProcessInfo.processInfo.environment["VERK_REDIS_URL"] ?? RedisConfiguration.defaultURL

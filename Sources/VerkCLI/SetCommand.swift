@@ -41,7 +41,7 @@ struct SetList<Kind: SetKindName>: ParsableCommand {
         }
         for e in entries {
             let job = e.job
-            var line = "\(formatTime(e.score))  \(job?.jid ?? "-")  \(job?.className ?? "(invalid payload)")  queue=\(job?.queue ?? "-")"
+            var line = "\(formatTime(e.score))  \(e.jid ?? "-")  \(job?.className ?? "(invalid payload)")  queue=\(job?.queue ?? "-")"
             if let count = job?.retryCount { line += "  retry_count=\(count)" }
             if let ec = job?.errorClass { line += "  \(ec): \(job?.errorMessage ?? "")" }
             print(line)
@@ -62,7 +62,7 @@ protocol SetJobCommand: ParsableCommand {
 extension SetJobCommand {
     func run() throws {
         let conn = try global.connect()
-        let set = JobSet(Kind.kind, keys: global.keys)
+        let set = JobSet(Kind.kind, keys: global.keys, policy: RetryPolicy(timestamps: try global.timestamps()))
         guard let entry = try set.find(conn, jid: jid) else {
             throw CLIError(description: "no job with jid \(jid) in the \(Kind.commandName) set")
         }

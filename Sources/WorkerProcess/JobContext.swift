@@ -10,22 +10,27 @@ public struct JobContext: Sendable {
     /// process, the test mode in `VerkTesting`.
     let enqueuer: any JobEnqueuer
     let clientMiddleware: ClientMiddlewareChain
+    /// The form of `created_at` on jobs this one enqueues (the node's `timestamp_format`).
+    let timestamps: TimestampFormat
     /// The worker process's logger, without the job's metadata (see `logger`).
     let baseLogger: Logger
 
     public init(job: Job, queue: String, enqueuer: any JobEnqueuer,
-                clientMiddleware: ClientMiddlewareChain = ClientMiddlewareChain(), logger: Logger = Logger(label: "verk")) {
+                clientMiddleware: ClientMiddlewareChain = ClientMiddlewareChain(), logger: Logger = Logger(label: "verk"),
+                timestamps: TimestampFormat = .seconds) {
         self.job = job
         self.queue = queue
         self.enqueuer = enqueuer
         self.clientMiddleware = clientMiddleware
         self.baseLogger = logger
+        self.timestamps = timestamps
     }
 
     public var jid: String { job.jid ?? "" }
     public var className: String { job.className }
-    /// Nil on the first run; 0 on the first retry.
-    public var retryCount: Int? { job.retryCount }
+    /// Nil on the first run; 0 on the first retry (also for a job Verk or Exq wrote, which store 1 there).
+    public var retryCount: Int? { job.sidekiqRetryCount }
+    /// Epoch seconds, whether the job was stamped in seconds or (Sidekiq 8) milliseconds.
     public var enqueuedAt: Double? { job.enqueuedAt }
     public var createdAt: Double? { job.createdAt }
 
@@ -44,7 +49,7 @@ public struct JobContext: Sendable {
     /// `VerkClientError.skippedByMiddleware` when a client middleware skips the job (it is not sent).
     @discardableResult
     public func enqueue(_ job: Job, at: Double? = nil) throws -> String {
-        guard let ready = try JobPush.prepare([job], at: at, middleware: clientMiddleware).first else {
+        guard let ready = try JobPush.prepare([job], at: at, middleware: clientMiddleware, timestamps: timestamps).first else {
             throw VerkClientError.skippedByMiddleware
         }
         return try enqueuer.enqueue(ready.job, at: ready.at)
@@ -57,7 +62,7 @@ public struct JobContext: Sendable {
 
     /// The same context for the job a server middleware passed on.
     func replacing(job: Job) -> JobContext {
-        JobContext(job: job, queue: queue, enqueuer: enqueuer, clientMiddleware: clientMiddleware, logger: baseLogger)
+        JobContext(job: job, queue: queue, enqueuer: enqueuer, clientMiddleware: clientMiddleware, logger: baseLogger, timestamps: timestamps)
     }
 }
 

@@ -10,16 +10,20 @@ package struct JobRunner: Sendable {
     let middleware: ServerMiddlewareChain
     let clientMiddleware: ClientMiddlewareChain
     let logger: Logger
+    /// The node's `timestamp_format`, for jobs that jobs enqueue.
+    let timestamps: TimestampFormat
 
     package init(registry: WorkerRegistry, queue: String, enqueuer: any JobEnqueuer,
                  middleware: ServerMiddlewareChain = ServerMiddlewareChain(),
-                 clientMiddleware: ClientMiddlewareChain = ClientMiddlewareChain(), logger: Logger = Logger(label: "verk")) {
+                 clientMiddleware: ClientMiddlewareChain = ClientMiddlewareChain(), logger: Logger = Logger(label: "verk"),
+                 timestamps: TimestampFormat = .seconds) {
         self.registry = registry
         self.queue = queue
         self.enqueuer = enqueuer
         self.middleware = middleware
         self.clientMiddleware = clientMiddleware
         self.logger = logger
+        self.timestamps = timestamps
     }
 
     package enum Result: Sendable, Equatable {
@@ -53,7 +57,8 @@ package struct JobRunner: Sendable {
         guard let entry else {
             throw JobExecutionError.unknownWorker(className: job.className, queue: queue, registered: registry.classNames)
         }
-        let context = JobContext(job: job, queue: queue, enqueuer: enqueuer, clientMiddleware: clientMiddleware, logger: logger)
+        let context = JobContext(job: job, queue: queue, enqueuer: enqueuer, clientMiddleware: clientMiddleware, logger: logger,
+                                 timestamps: timestamps)
         // The worker decodes its arguments inside the chain, so a middleware can still fix them.
         try middleware.run(job, context: context) { job, context in try entry.run(job, context) }
     }

@@ -14,10 +14,10 @@ package enum WorkerProcessMain {
 
     /// Runs the worker process; never returns. `middleware` runs around every job inside the per-job log line
     /// at `jobLogLevel` (`job_log_level`: a swift-log level or "off"); `clientMiddleware` runs on every job
-    /// a running job enqueues.
+    /// a running job enqueues, whose `created_at` is written in `timestamps` (`timestamp_format`).
     package static func run(registry: WorkerRegistry, middleware: [any ServerMiddleware] = [],
                            clientMiddleware: [any ClientMiddleware] = [], jobLogLevel: String = "info",
-                           logger baseLogger: Logger) -> Never {
+                           timestamps: TimestampFormat = .seconds, logger baseLogger: Logger) -> Never {
         let env = ProcessInfo.processInfo.environment
         // First, before anything can go wrong: die with the parent, and check it did not die already.
         _ = verk_set_parent_death_signal(SIGKILL)
@@ -49,7 +49,7 @@ package enum WorkerProcessMain {
         let enqueuer = ParentEnqueuer(outbox: outbox)
         let runner = JobRunner(registry: registry, queue: queue, enqueuer: enqueuer,
                                middleware: serverMiddleware(jobLogLevel: jobLogLevel, app: middleware, logger: logger),
-                               clientMiddleware: ClientMiddlewareChain(clientMiddleware), logger: logger)
+                               clientMiddleware: ClientMiddlewareChain(clientMiddleware), logger: logger, timestamps: timestamps)
         // Fd 4: which job each thread runs, in memory the supervisor reads after a crash.
         let marks = env[WorkerSpawnContract.startMarksVariable] == nil ? nil
             : StartMarks.adopt(fd: WorkerSpawnContract.startMarksFD, slots: concurrency)

@@ -39,6 +39,7 @@ import Testing
         "worker_memory_limit": Sample("256", json: "256") { $0.workerMemoryLimitMB == 256 },
         "log_level": Sample("DEBUG") { $0.logLevel == "debug" },
         "job_log_level": Sample("off") { $0.jobLogLevel == "off" },
+        "timestamp_format": Sample("Milliseconds") { $0.timestampFormat == "milliseconds" && $0.retryPolicy.timestamps == .milliseconds },
     ]
 
     /// A value each field refuses as it is read, and a word of the reason. Text fields (redis_url,
@@ -59,6 +60,7 @@ import Testing
         "worker_memory_limit": ("1G", "whole number"),
         "log_level": ("loud", "use trace, debug, info, notice, warning, error or critical"),
         "job_log_level": ("loud", "use trace, debug, info, notice, warning, error, critical or off"),
+        "timestamp_format": ("wholeSeconds", "use seconds or milliseconds"),
     ]
 
     static let keys = ConfigurationField.all.map(\.key)

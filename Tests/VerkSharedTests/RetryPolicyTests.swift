@@ -70,13 +70,15 @@ import Testing
 }
 
 @Suite struct JobTests {
-    @Test func timestampsReadIntegersAsMillisecondsAndFloatsAsSeconds() throws {
-        let job = try Job(parsing: Array(#"{"class":"A","args":[],"created_at":1763884800123,"enqueued_at":1763884800.5}"#.utf8))
+    @Test func timestampsReadMillisecondsAndSecondsByMagnitude() throws {
+        let job = try Job(parsing: Array(#"{"class":"A","args":[],"created_at":1763884800123,"enqueued_at":1763884800.5,"failed_at":1763884801}"#.utf8))
         #expect(job.createdAt == 1_763_884_800.123)
         #expect(job.enqueuedAt == 1_763_884_800.5)
+        #expect(job.failedAt == 1_763_884_801, "Verk's integer seconds")
     }
 
-    @Test(arguments: [#"[1]"#, #"{"args":[]}"#, #"{"class":"A"}"#, #"{"class":"A","args":"[1]"}"#, #"{"class":"","args":[]}"#, "not json"])
+    @Test(arguments: [#"[1]"#, #"{"args":[]}"#, #"{"class":"A"}"#, #"{"class":"A","args":"[1"}"#, #"{"class":"A","args":"{\"a\":1}"}"#,
+                      #"{"class":"A","args":{"a":1}}"#, #"{"class":"A","args":null}"#, #"{"class":"","args":[]}"#, "not json"])
     func badPayloadsAreRejectedWithAReason(_ text: String) {
         #expect(throws: JobDecodingError.self) { try Job(parsing: Array(text.utf8)) }
     }

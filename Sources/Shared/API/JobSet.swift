@@ -12,7 +12,10 @@ public struct JobSet: Sendable {
         public var score: Double
         /// Nil when the member is not a valid job (Sidekiq puts unparsable payloads in `dead` as they are).
         public var job: Job?
-        public var jid: String? { job?.jid }
+        /// The job's jid; for a member that is not a valid job but still a JSON object, its `jid` field.
+        public var jid: String? {
+            job?.jid ?? (try? JSONParser.parse(member))?["jid"].flatMap { $0.stringValue ?? $0.numberValue?.literal }
+        }
     }
 
     public let kind: Kind
@@ -64,7 +67,7 @@ public struct JobSet: Sendable {
     public func enqueueNow(_ conn: RedisConnection, _ entry: Entry, now: Double = Timestamp.now()) throws(RedisError) -> Bool {
         guard var job = entry.job else { return false }
         if kind != .scheduled, let count = job.retryCount { job.retryCount = count - 1 }
-        job.enqueuedAt = now
+        job.setTimestamp(.enqueuedAt, now, defaultFormat: policy.timestamps)
         let queue = job.queue ?? "default"
         let moved = try conn.eval(ScriptCall(Scripts.pushFromSet, keys: [key, keys.queues, keys.queue(queue)],
                                              args: [entry.member, job.encoded(), queue]))

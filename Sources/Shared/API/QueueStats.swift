@@ -65,9 +65,10 @@ public struct QueueStats: Sendable, Equatable {
         }
     }
 
-    /// Latency as Sidekiq computes it: now minus the `enqueued_at` of the job at the pop end.
+    /// Latency as Sidekiq computes it: now minus the `enqueued_at` of the job at the pop end, in seconds or
+    /// milliseconds (`Timestamp`). Read from the JSON alone, as Sidekiq does: a job that cannot run is late too.
     static func latency(oldest: [UInt8]?, now: Double) -> Double {
-        guard let oldest, let job = try? Job(parsing: oldest), let enqueuedAt = job.enqueuedAt else { return 0 }
+        guard let oldest, let enqueuedAt = Timestamp.seconds(from: (try? JSONParser.parse(oldest))?["enqueued_at"]) else { return 0 }
         return max(0, now - enqueuedAt)
     }
 

@@ -40,11 +40,7 @@ public struct Stats: Sendable, Equatable {
         let replies = try conn.pipeline(second)
         for (i, q) in queueNames.enumerated() {
             let size = replies[2 * i].int ?? 0
-            var latency = 0.0
-            if let oldest = replies[2 * i + 1].array?.first?.bytes,
-               let job = try? Job(parsing: oldest), let enqueuedAt = job.enqueuedAt {
-                latency = max(0, now - enqueuedAt)
-            }
+            let latency = VerkShared.QueueStats.latency(oldest: replies[2 * i + 1].array?.first?.bytes, now: now)
             stats.queues[q] = QueueStats(size: size, latency: latency)
             stats.enqueued += size
         }

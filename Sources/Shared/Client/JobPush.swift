@@ -7,15 +7,21 @@
 /// the supervisor).
 package struct JobPush: Sendable {
     package let keys: KeySpace
+    /// The form of `enqueued_at` on a job that has no timestamp of its own (`timestamp_format`).
+    package let timestamps: TimestampFormat
 
-    package init(keys: KeySpace) { self.keys = keys }
+    package init(keys: KeySpace, timestamps: TimestampFormat = .seconds) {
+        self.keys = keys
+        self.timestamps = timestamps
+    }
 
-    /// Fills what Sidekiq's client fills: `jid` and `created_at` if absent, `queue` and `retry` defaults.
-    package static func normalize(_ job: inout Job, now: Double) {
+    /// Fills what Sidekiq's client fills: `jid` and `created_at` if absent (in `timestamps` unless the job
+    /// has a form of its own), `queue` and `retry` defaults (a Verk job's `max_retry_count` is its retry).
+    package static func normalize(_ job: inout Job, now: Double, timestamps: TimestampFormat = .seconds) {
         if job.jid?.isEmpty ?? true { job.jid = JobID.generate() }
-        if job.createdAt == nil { job.createdAt = now }
+        if job.createdAt == nil { job.setTimestamp(.createdAt, now, defaultFormat: timestamps) }
         if (job.queue ?? "").isEmpty { job.queue = "default" }
-        if job["retry"] == nil { job["retry"] = .bool(true) }
+        if job["retry"] == nil && job["max_retry_count"] == nil { job["retry"] = .bool(true) }
     }
 
     /// Sidekiq's `perform_in`: a value under 1e9 is an interval from now, and a time not in the future
@@ -29,13 +35,14 @@ package struct JobPush: Sendable {
     /// Normalises the jobs, resolves `at` (Sidekiq's `perform_in`/`perform_at`) and runs the middleware chain
     /// on each; jobs a middleware skips are left out. A middleware that throws refuses the whole call.
     package static func prepare(
-        _ jobs: [Job], at: Double?, middleware: ClientMiddlewareChain, now: Double = Timestamp.now()
+        _ jobs: [Job], at: Double?, middleware: ClientMiddlewareChain, now: Double = Timestamp.now(),
+        timestamps: TimestampFormat = .seconds
     ) throws -> [(job: Job, at: Double?)] {
         let time = scheduleTime(at, now: now)
         var ready: [(job: Job, at: Double?)] = []
         ready.reserveCapacity(jobs.count)
         for var job in jobs {
-            normalize(&job, now: now)
+            normalize(&job, now: now, timestamps: timestamps)
             guard try middleware.apply(&job, at: time) else { continue }
             ready.append((job, time))
         }
@@ -55,7 +62,7 @@ package struct JobPush: Sendable {
                 scheduled.append(at)
                 scheduled.append(job.encoded())
             } else {
-                job.enqueuedAt = now
+                job.setTimestamp(.enqueuedAt, now, defaultFormat: timestamps)
                 let queue = job.queue ?? "default"
                 if let i = immediate.firstIndex(where: { $0.queue == queue }) {
                     immediate[i].payloads.append(job.encoded())

@@ -3,16 +3,22 @@
 public final class VerkClient: JobEnqueuer, Sendable {
     public let keys: KeySpace
     public let middleware: ClientMiddlewareChain
+    /// How `created_at` and `enqueued_at` are written (`timestamp_format`): `.milliseconds` when every
+    /// Sidekiq reading the Redis is 8 or later.
+    public let timestamps: TimestampFormat
     private let connection: LockedConnection
 
-    public init(configuration: RedisConfiguration, namespace: String? = nil, middleware: [any ClientMiddleware] = []) throws(RedisError) {
+    public init(configuration: RedisConfiguration, namespace: String? = nil, middleware: [any ClientMiddleware] = [],
+                timestamps: TimestampFormat = .seconds) throws(RedisError) {
         keys = KeySpace(namespace: namespace)
         self.middleware = ClientMiddlewareChain(middleware)
+        self.timestamps = timestamps
         connection = LockedConnection(try RedisConnection(configuration: configuration, name: "verk-client"))
     }
 
-    public convenience init(url: String, namespace: String? = nil, middleware: [any ClientMiddleware] = []) throws(RedisError) {
-        try self.init(configuration: RedisConfiguration(url: url), namespace: namespace, middleware: middleware)
+    public convenience init(url: String, namespace: String? = nil, middleware: [any ClientMiddleware] = [],
+                            timestamps: TimestampFormat = .seconds) throws(RedisError) {
+        try self.init(configuration: RedisConfiguration(url: url), namespace: namespace, middleware: middleware, timestamps: timestamps)
     }
 
     /// Enqueues a job by class name; returns its jid.
@@ -41,8 +47,8 @@ public final class VerkClient: JobEnqueuer, Sendable {
     @discardableResult
     public func enqueue(many jobs: [Job], at: Double? = nil) throws -> [String] {
         let now = Timestamp.now()
-        let ready = try JobPush.prepare(jobs, at: at, middleware: middleware, now: now)
-        let commands = JobPush(keys: keys).commands(for: ready, now: now)
+        let ready = try JobPush.prepare(jobs, at: at, middleware: middleware, now: now, timestamps: timestamps)
+        let commands = JobPush(keys: keys, timestamps: timestamps).commands(for: ready, now: now)
         try run(commands)
         return ready.compactMap(\.job.jid)
     }

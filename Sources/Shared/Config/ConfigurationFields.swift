@@ -39,6 +39,8 @@ extension ConfigurationField {
                 "the level of the node's own log, in both roles: " + listed(VerkConfiguration.logLevels)),
         .choice("job_log_level", \.jobLogLevel, from: VerkConfiguration.jobLogLevels, default: .value("info"),
                 "the level of the one line per job the logging server middleware writes: " + listed(VerkConfiguration.jobLogLevels)),
+        .choice("timestamp_format", \.timestampFormat, from: TimestampFormat.configurable, default: .value("seconds"),
+                "how new job timestamps are written: `seconds` (floats, read by Sidekiq 6, 7 and 8) or `milliseconds` (integers, as Sidekiq 8 writes; Sidekiq 6 and 7 misread them); a job keeps the form it came with"),
     ]
 
     /// The field with this key or alias, if there is one.

@@ -35,6 +35,9 @@ public struct VerkConfiguration: Sendable, Equatable {
     public var maxJobSize = VerkConfiguration.maxJobSizeLimit
     /// Resident memory (MB) above which a worker process is drained and replaced (nil: no limit).
     public var workerMemoryLimitMB: Int?
+    /// How new job timestamps are written (one of `TimestampFormat.configurable`): `seconds`, which Sidekiq
+    /// 6, 7 and 8 read, or Sidekiq 8's `milliseconds`. A job that has timestamps keeps its own form.
+    public var timestampFormat = TimestampFormat.seconds.rawValue
     public static let maxJobSizeLimit = Frame.maxSize - 16
     /// swift-log's levels, as `log_level` accepts them.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -57,7 +60,12 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// How long a node's lease lasts unless renewed: three heartbeats, so one slow beat never loses it.
     public var leaseTTL: Double { 3 * heartbeatInterval }
 
-    public var retryPolicy: RetryPolicy { RetryPolicy(maxRetries: maxRetries, maxDeadJobs: maxDeadJobs, deadTimeout: deadTimeout) }
+    public var retryPolicy: RetryPolicy {
+        RetryPolicy(maxRetries: maxRetries, maxDeadJobs: maxDeadJobs, deadTimeout: deadTimeout, timestamps: timestamps)
+    }
+
+    /// `timestampFormat` as a value (`seconds` if it is not one; `validate()` refuses that).
+    public var timestamps: TimestampFormat { TimestampFormat(rawValue: timestampFormat) ?? .seconds }
 
     public func prefetch(for queue: QueueConfiguration) -> Int { prefetch ?? queue.concurrency }
 
@@ -132,6 +140,9 @@ public struct VerkConfiguration: Sendable, Equatable {
         }
         guard Self.jobLogLevels.contains(jobLogLevel) else {
             throw .invalid(field: "job_log_level", value: jobLogLevel, reason: "use " + ConfigurationField.listed(Self.jobLogLevels))
+        }
+        guard TimestampFormat.configurable.contains(timestampFormat) else {
+            throw .invalid(field: "timestamp_format", value: timestampFormat, reason: "use " + ConfigurationField.listed(TimestampFormat.configurable))
         }
     }
 }

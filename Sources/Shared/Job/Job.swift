@@ -1,10 +1,11 @@
 /// A Sidekiq job: an open JSON object. Typed accessors read and write the fields this code knows;
-/// every other field (bid, tags, wrapped, custom ones) is kept as it was, in place.
+/// every other field (bid, tags, wrapped, custom ones) is kept as it was, in place. Jobs Verk and Exq wrote
+/// are read as they wrote them and rewritten in a shape they still read (`dialect`).
 public struct Job: Sendable, Equatable {
     public private(set) var fields: JSONObject
 
-    /// Decodes a payload leniently, as Sidekiq does: `class` (string) and `args` (array) are required,
-    /// everything else is optional.
+    /// Decodes a payload leniently, as Sidekiq does: `class` (string) and `args` are required, everything
+    /// else is optional and may be null.
     public init(parsing bytes: [UInt8]) throws(JobDecodingError) {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch { throw .invalidJSON(error) }
@@ -14,7 +15,7 @@ public struct Job: Sendable, Equatable {
     public init(value: JSONValue) throws(JobDecodingError) {
         guard case .object(let object) = value else { throw .notAnObject }
         guard case .string(let cls)? = object["class"], !cls.isEmpty else { throw .missingClass }
-        guard case .array? = object["args"] else { throw .argsNotAnArray }
+        guard Self.argsArray(object["args"]) != nil else { throw .argsNotAnArray }
         fields = object
     }
 
@@ -31,44 +32,51 @@ public struct Job: Sendable, Equatable {
         set { fields[field] = newValue }
     }
 
+    /// Whose rules the job follows: Sidekiq's, Verk's or Exq's.
+    public var dialect: JobDialect { JobDialect(of: fields) }
+
     public var className: String { fields["class"]?.stringValue ?? "" }
+    /// The real array, also when the job stores it as a JSON string (Verk); a new value is stored in the
+    /// form the job had, so Verk can still read it.
     public var args: [JSONValue] {
-        get { fields["args"]?.arrayValue ?? [] }
-        set { fields["args"] = .array(newValue) }
+        get { Self.argsArray(fields["args"]) ?? [] }
+        set {
+            if case .string? = fields["args"] {
+                fields["args"] = .string(JSONWriter.string(.array(newValue)))
+            } else {
+                fields["args"] = .array(newValue)
+            }
+        }
     }
     public var queue: String? {
         get { fields["queue"]?.stringValue }
         set { fields["queue"] = newValue.map(JSONValue.string) }
     }
+    /// A string; a number (no known system writes one, but it still names the job) reads as its literal.
     public var jid: String? {
-        get { fields["jid"]?.stringValue }
+        get { fields["jid"]?.stringValue ?? fields["jid"]?.numberValue?.literal }
         set { fields["jid"] = newValue.map(JSONValue.string) }
     }
+    /// Sidekiq's `retry`; when a job has none, Verk's integer `max_retry_count` is its limit. Setting a
+    /// limit on a Verk job sets `max_retry_count` too, the field Verk reads.
     public var retry: RetrySetting {
-        get { RetrySetting(json: fields["retry"] ?? .bool(true)) }
-        set { fields["retry"] = newValue.json }
+        get {
+            if fields["retry"] == nil, let limit = fields["max_retry_count"]?.intValue { return .limit(max(0, limit)) }
+            return RetrySetting(json: fields["retry"] ?? .bool(true))
+        }
+        set {
+            fields["retry"] = newValue.json
+            if fields["max_retry_count"] != nil, case .limit(let n) = newValue { fields["max_retry_count"] = .int(n) }
+        }
     }
-    /// Absent until the first failure, 0 after it; Sidekiq Web's "Retry now" can make it -1.
+    /// As stored: Sidekiq's is absent until the first failure and 0 after it (its Web's "Retry now" can make
+    /// it -1); Verk's and Exq's are 1 after the first failure. `sidekiqRetryCount` reads any of them.
     public var retryCount: Int? {
         get { fields["retry_count"]?.intValue }
         set { fields["retry_count"] = newValue.map(JSONValue.int) }
     }
-    public var createdAt: Double? {
-        get { Timestamp.seconds(from: fields["created_at"]) }
-        set { fields["created_at"] = newValue.map(Timestamp.json) }
-    }
-    public var enqueuedAt: Double? {
-        get { Timestamp.seconds(from: fields["enqueued_at"]) }
-        set { fields["enqueued_at"] = newValue.map(Timestamp.json) }
-    }
-    public var failedAt: Double? {
-        get { Timestamp.seconds(from: fields["failed_at"]) }
-        set { fields["failed_at"] = newValue.map(Timestamp.json) }
-    }
-    public var retriedAt: Double? {
-        get { Timestamp.seconds(from: fields["retried_at"]) }
-        set { fields["retried_at"] = newValue.map(Timestamp.json) }
-    }
+    /// Retries so far in Sidekiq's terms, whoever wrote the job: nil on the first run, 0 on the first retry.
+    public var sidekiqRetryCount: Int? { dialect.sidekiqRetryCount(stored: retryCount) }
     public var errorClass: String? {
         get { fields["error_class"]?.stringValue }
         set { fields["error_class"] = newValue.map(JSONValue.string) }
@@ -89,6 +97,24 @@ public struct Job: Sendable, Equatable {
         default: return nil
         }
     }
+
+    /// `args` as an array: a JSON array (Sidekiq, Exq), or a string holding one (Verk from 1.4 wraps it so
+    /// that Lua's cjson cannot mangle it). An empty object is `[]` as cjson re-encodes it, which Verk also
+    /// reads as `[]`. Nil for anything else.
+    static func argsArray(_ value: JSONValue?) -> [JSONValue]? {
+        func array(_ value: JSONValue) -> [JSONValue]? {
+            switch value {
+            case .array(let elements): return elements
+            case .object(let object) where object.count == 0: return []
+            default: return nil
+            }
+        }
+        switch value {
+        case .string(let text)?: return (try? JSONParser.parse(Array(text.utf8))).flatMap(array)
+        case let value?: return array(value)
+        case nil: return nil
+        }
+    }
 }
 
 public enum JobDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -102,7 +128,7 @@ public enum JobDecodingError: Error, Sendable, Equatable, CustomStringConvertibl
         case .invalidJSON(let e): return "job payload is not valid JSON (\(e))"
         case .notAnObject: return "job payload is not a JSON object"
         case .missingClass: return "job payload has no 'class' string"
-        case .argsNotAnArray: return "job payload's 'args' is missing or not a JSON array"
+        case .argsNotAnArray: return "job payload's 'args' is missing or is neither a JSON array nor a string holding one (as Verk writes)"
         }
     }
 }

@@ -4,12 +4,15 @@ public struct RetryPolicy: Sendable, Equatable {
     public var maxRetries: Int
     public var maxDeadJobs: Int
     public var deadTimeout: Double
+    /// The form of `failed_at`/`retried_at` on a job that has no timestamp of its own to follow.
+    public var timestamps: TimestampFormat
 
     public init(maxRetries: Int = SidekiqDefaults.maxRetries, maxDeadJobs: Int = SidekiqDefaults.maxDeadJobs,
-                deadTimeout: Double = SidekiqDefaults.deadTimeout) {
+                deadTimeout: Double = SidekiqDefaults.deadTimeout, timestamps: TimestampFormat = .seconds) {
         self.maxRetries = maxRetries
         self.maxDeadJobs = maxDeadJobs
         self.deadTimeout = deadTimeout
+        self.timestamps = timestamps
     }
 
     public enum Destination: Sendable, Equatable {
@@ -26,30 +29,32 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The failure as recorded on the job. `retryAt` is the worker's own schedule, as Verk's
     /// `retry_at(failed_at, retry_count)`: it returns when to run again (epoch seconds), or nil for Sidekiq's.
+    /// A job Verk or Exq wrote is counted and stamped their way (`JobDialect`), so they can still run it;
+    /// limits, backoff and `retryAt` see the count in Sidekiq's terms (0 after the first failure) for all.
     public func outcome(
         for original: Job, failure: JobFailure, fetchedFrom queue: String, now: Double = Timestamp.now(),
         retryAt: ((_ failedAt: Double, _ retryCount: Int) -> Double?)? = nil
     ) -> Outcome {
         var job = original
+        let dialect = job.dialect
         job.queue = job.retryQueue ?? queue
         job.errorMessage = String(failure.message.prefix(10_000))
         job.errorClass = failure.errorClass
-        let count: Int
-        if let previous = job.retryCount {
-            count = previous + 1
-            job.retriedAt = now
-        } else {
-            count = 0
-            job.failedAt = now
-        }
-        job.retryCount = count
+        let previous = job.retryCount
+        let stored = dialect.retryCount(afterFailureWith: previous)
+        let stamps = dialect.failureStamps(previousCount: previous, newCount: stored, hasFailedAt: job.failedAt != nil)
+        if stamps.failedAt { job.setTimestamp(.failedAt, now, defaultFormat: timestamps) }
+        if stamps.retriedAt { job.setTimestamp(.retriedAt, now, defaultFormat: timestamps) }
+        job.retryCount = stored
+        let count = dialect.sidekiqRetryCount(stored: stored) ?? 0
         if let lines = job.backtraceLines, !failure.backtrace.isEmpty {
             job["error_backtrace"] = .string(Backtrace.encode(Array(failure.backtrace.prefix(lines))))
         }
         let max: Int
         if !failure.retryable { return Outcome(job: job, destination: job.retry == .disabled || job.skipsDeadSet ? .discard : .dead) }
         switch job.retry {
-        case .disabled: return Outcome(job: job, destination: .discard)
+        // Exq sends a job that must not retry to its dead set; Sidekiq drops it.
+        case .disabled: return Outcome(job: job, destination: dialect == .exq ? .dead : .discard)
         case .limit(let n): max = n
         case .enabled: max = maxRetries
         }
