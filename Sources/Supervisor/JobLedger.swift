@@ -70,7 +70,10 @@ struct JobLedger {
     /// The worker process ended: its jobs are settled by `LostJobs` into the batch.
     mutating func processEnded(_ loss: ChildSupervisor.Loss, timedOut: Set<UInt64>, quarantine: Bool) -> (settlement: LostJobs.Settlement, running: Int) {
         // A job a thread had taken counts as running even if its `started` frame never arrived.
-        for seq in loss.runningAtExit where inFlight.entries[seq]?.startedAt == nil { inFlight.markStarted(seq, at: Timestamp.now(), timeout: 0) }
+        // Its JobStarted event is announced now, before the crash's.
+        for seq in loss.runningAtExit where inFlight.entries[seq].map({ $0.startedAt == nil }) == true {
+            _ = record(.started(seq: seq, timeout: 0))
+        }
         let taken = inFlight.takeAll()
         let settlement = LostJobs.settle(running: taken.running, notStarted: taken.notStarted, loss: loss, timedOut: timedOut,
                                          queue: queue, quarantine: quarantine)
