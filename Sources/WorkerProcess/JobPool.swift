@@ -12,6 +12,9 @@ final class JobPool: @unchecked Sendable {
     private var pending: [(seq: UInt64, payload: [UInt8])] = []
     private var head = 0
     private var running = 0
+    /// Threads waiting for a job: a batch wakes at most that many, one per job, never the whole pool
+    /// (a broadcast to 25 threads for 3 jobs is a thundering herd on 2 cores).
+    private var idle = 0
     private var draining = false
     private let execute: Execute
     private let onIdleWhileDraining: @Sendable () -> Void
@@ -34,7 +37,7 @@ final class JobPool: @unchecked Sendable {
         guard !jobs.isEmpty else { return }
         condition.lock()
         pending += jobs
-        if jobs.count == 1 { condition.signal() } else { condition.broadcast() }
+        for _ in 0..<min(jobs.count, idle) { condition.signal() }
         condition.unlock()
     }
 
@@ -56,7 +59,11 @@ final class JobPool: @unchecked Sendable {
         while true {
             condition.lock()
             // While draining nothing new starts; the process exits once the running jobs are done.
-            while head >= pending.count || draining { condition.wait() }
+            while head >= pending.count || draining {
+                idle += 1
+                condition.wait()
+                idle -= 1
+            }
             let item = pending[head]
             head += 1
             if head > 1024 && head * 2 > pending.count {
