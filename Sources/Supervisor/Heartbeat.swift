@@ -16,6 +16,8 @@ final class Heartbeat {
     private let logger: Logger
     private let startedAt = Timestamp.now()
 
+    /// What Sidekiq's Busy page shows as the process's version.
+    static let version = "1.0"
     private let lease: NodeLease
     private let reaper: NodeReaper
     private let onLeaseLost: () -> Void
@@ -77,13 +79,15 @@ final class Heartbeat {
         let snapshot = workState.snapshot()
         var work: [any RedisArgument] = []
         var busy = 0
-        for (queue, state) in snapshot {
+        for (key, state) in snapshot {
             for (seq, running) in state.running {
                 busy += 1
-                work.append("\(queue)-\(seq)")
+                work.append("\(key)-\(seq)")
+                // Sidekiq reads queue, payload and run_at; Exq's API also reads host and pid.
                 work.append(JSONWriter.encode([
-                    "queue": .string(queue), "payload": .string(String(decoding: running.payload, as: UTF8.self)),
-                    "run_at": .int(Int(running.startedAt)),
+                    "queue": .string(state.queue ?? key), "payload": .string(String(decoding: running.payload, as: UTF8.self)),
+                    "run_at": .int(Int(running.startedAt)), "host": .string(configuration.nodeID),
+                    "pid": .string(state.workerPID.map(String.init) ?? String(getpid())),
                 ]))
             }
         }
@@ -101,7 +105,7 @@ final class Heartbeat {
         }
         commands += [
             RedisCommand("SADD", keys.processes, identity),
-            RedisCommand("HSET", keys.process(identity), "info", info(), "busy", busy, "beat", now,
+            RedisCommand("HSET", keys.process(identity), "info", info(busy: busy), "busy", busy, "beat", now,
                          "quiet", stop.isQuiet ? "true" : "false", "rss", rssKB(snapshot), "rtt_us", rtt),
             RedisCommand("EXPIRE", keys.process(identity), SidekiqDefaults.processTTL),
             RedisCommand("RPOP", keys.signals(identity)),
@@ -136,7 +140,9 @@ final class Heartbeat {
     /// Sidekiq's `info`: what the Busy page shows. `hostname` is the node id (a pod name), as operators
     /// know it; `node_id`, `queue_concurrency` and `node_expiry` are our own extras (for `verk processes`),
     /// which Sidekiq ignores.
-    private func info() -> [UInt8] {
+    /// Exq's API reads `busy` and `quiet` inside `info`; Sidekiq 7's Busy page shows `version` and reads
+    /// `weights` and `embedded`.
+    private func info(busy: Int) -> [UInt8] {
         JSONWriter.encode([
             "hostname": .string(configuration.nodeID), "started_at": .double(startedAt), "pid": .int(Int(getpid())),
             "tag": "", "concurrency": .int(workState.servedQueues.reduce(0) { $0 + $1.concurrency }),
@@ -144,6 +150,8 @@ final class Heartbeat {
             "identity": .string(identity), "node_id": .string(configuration.nodeID),
             "queue_concurrency": .object(JSONObject(workState.servedQueues.map { ($0.name, .int($0.concurrency)) })),
             "node_expiry": .double(configuration.nodeExpiry),
+            "busy": .int(busy), "quiet": .bool(stop.isQuiet), "version": .string("verk-swift \(Self.version)"),
+            "weights": .object(JSONObject(workState.servedQueues.map { ($0.name, .int(0)) })), "embedded": .bool(false),
         ])
     }
 

@@ -56,7 +56,7 @@ final class QueueManager {
                               name: "verk-fetch-\(node)-\(role.workKey(queue.name))", logger: logger)
         children = ChildSupervisor(queue: role.processConfiguration(queue), restartPolicy: restartPolicy, events: events, logger: logger)
         ledger = JobLedger(queue: queue.name, maxJobSize: configuration.maxJobSize, events: events, logger: logger)
-        publisher = WorkPublisher(queue: role.workKey(queue.name), workState: workState)
+        publisher = WorkPublisher(key: role.workKey(queue.name), queue: queue.name, workState: workState)
     }
 
     deinit { scratch.deallocate() }

@@ -12,6 +12,8 @@ final class WorkState: @unchecked Sendable {
     struct QueueSnapshot: Sendable {
         var running: [UInt64: Running] = [:]
         var workerPID: pid_t?
+        /// The queue's name when the snapshot's key is not it (a quarantine's).
+        var queue: String?
     }
 
     private let lock = NSLock()
