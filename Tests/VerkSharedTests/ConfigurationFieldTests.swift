@@ -40,6 +40,7 @@ import Testing
         "log_level": Sample("DEBUG") { $0.logLevel == "debug" },
         "job_log_level": Sample("off") { $0.jobLogLevel == "off" },
         "timestamp_format": Sample("Milliseconds") { $0.timestampFormat == "milliseconds" && $0.retryPolicy.timestamps == .milliseconds },
+        "http_port": Sample("9394", json: "9394") { $0.httpPort == 9394 },
     ]
 
     /// A value each field refuses as it is read, and a word of the reason. Text fields (redis_url,
@@ -61,6 +62,7 @@ import Testing
         "log_level": ("loud", "use trace, debug, info, notice, warning, error or critical"),
         "job_log_level": ("loud", "use trace, debug, info, notice, warning, error, critical or off"),
         "timestamp_format": ("wholeSeconds", "use seconds or milliseconds"),
+        "http_port": ("http", "whole number"),
     ]
 
     static let keys = ConfigurationField.all.map(\.key)

@@ -41,6 +41,8 @@ extension ConfigurationField {
                 "the level of the one line per job the logging server middleware writes: " + listed(VerkConfiguration.jobLogLevels)),
         .choice("timestamp_format", \.timestampFormat, from: TimestampFormat.configurable, default: .value("seconds"),
                 "how new job timestamps are written: `seconds` (floats, read by Sidekiq 6, 7 and 8) or `milliseconds` (integers, as Sidekiq 8 writes; Sidekiq 6 and 7 misread them); a job keeps the form it came with"),
+        .optionalWholeNumber("http_port", \.httpPort, default: .words("none"),
+                             "the port of the HTTP endpoints `/healthz`, `/readyz` and `/metrics` (Prometheus), on every interface (0.0.0.0); unset, there is no HTTP server"),
     ]
 
     /// The field with this key or alias, if there is one.

@@ -38,6 +38,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// How new job timestamps are written (one of `TimestampFormat.configurable`): `seconds`, which Sidekiq
     /// 6, 7 and 8 read, or Sidekiq 8's `milliseconds`. A job that has timestamps keeps its own form.
     public var timestampFormat = TimestampFormat.seconds.rawValue
+    /// The port of the health, readiness and Prometheus endpoints, bound on 0.0.0.0 (nil: no HTTP server).
+    public var httpPort: Int?
     public static let maxJobSizeLimit = Frame.maxSize - 16
     /// swift-log's levels, as `log_level` accepts them.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -135,6 +137,9 @@ public struct VerkConfiguration: Sendable, Equatable {
         }
         guard shutdownTimeout > 0 else { throw .invalid(field: "shutdown_timeout", value: "\(shutdownTimeout)", reason: "must be positive seconds") }
         if let prefetch, !(0...10_000).contains(prefetch) { throw .invalid(field: "prefetch", value: "\(prefetch)", reason: "must be between 0 and 10000") }
+        if let httpPort, !(1...65_535).contains(httpPort) {
+            throw .invalid(field: "http_port", value: "\(httpPort)", reason: "must be a TCP port between 1 and 65535")
+        }
         guard Self.logLevels.contains(logLevel) else {
             throw .invalid(field: "log_level", value: logLevel, reason: "use " + ConfigurationField.listed(Self.logLevels))
         }
