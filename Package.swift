@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Spans for push and perform (a no-op unless the app bootstraps a tracer).
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev (RESP2).
@@ -29,13 +31,15 @@ let package = Package(
         // What every role and every client agrees on: Redis access, key layout, job format, frames, policies.
         .target(
             name: "VerkShared",
-            dependencies: ["CVerkHiredis", "CVerkSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CVerkHiredis", "CVerkSystem", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing")],
             path: "Sources/Shared"
         ),
         // The worker role: worker protocol, registry, the child's job pool.
         .target(
             name: "VerkWorker",
-            dependencies: ["VerkShared", "CVerkSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VerkShared", "CVerkSystem", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing")],
             path: "Sources/WorkerProcess"
         ),
         // The supervisor role: owns Redis, fetches, spawns and watches one child per queue.
@@ -69,7 +73,8 @@ let package = Package(
         ),
         .testTarget(
             name: "VerkSharedTests",
-            dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor", "VerkTesting"],
+            dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor", "VerkTesting",
+                           .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
             path: "Tests/VerkSharedTests"
         ),
         .testTarget(

@@ -50,16 +50,19 @@ package struct JobRunner: Sendable {
     }
 
     /// Runs a job and throws what it (or a middleware) threw, as it was thrown; `JobExecutionError` when
-    /// its class is not registered or its args do not decode. `started` as in `run`.
+    /// its class is not registered or its args do not decode. `started` as in `run`. With a tracer
+    /// bootstrapped, all of it is the job's perform span, a child of its push span (`JobTracing`).
     package func perform(_ job: Job, started: (Double) -> Void = { _ in }) throws {
         let entry = registry.entry(job.className)
         started(job["timeout"]?.doubleValue ?? entry?.options.timeout ?? 0)
-        guard let entry else {
-            throw JobExecutionError.unknownWorker(className: job.className, queue: queue, registered: registry.classNames)
+        try JobTracing.perform(job, queue: queue) {
+            guard let entry else {
+                throw JobExecutionError.unknownWorker(className: job.className, queue: queue, registered: registry.classNames)
+            }
+            let context = JobContext(job: job, queue: queue, enqueuer: enqueuer, clientMiddleware: clientMiddleware, logger: logger,
+                                     timestamps: timestamps)
+            // The worker decodes its arguments inside the chain, so a middleware can still fix them.
+            try middleware.run(job, context: context) { job, context in try entry.run(job, context) }
         }
-        let context = JobContext(job: job, queue: queue, enqueuer: enqueuer, clientMiddleware: clientMiddleware, logger: logger,
-                                 timestamps: timestamps)
-        // The worker decodes its arguments inside the chain, so a middleware can still fix them.
-        try middleware.run(job, context: context) { job, context in try entry.run(job, context) }
     }
 }

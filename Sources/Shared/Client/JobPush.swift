@@ -33,17 +33,20 @@ package struct JobPush: Sendable {
     }
 
     /// Normalises the jobs, resolves `at` (Sidekiq's `perform_in`/`perform_at`) and runs the middleware chain
-    /// on each; jobs a middleware skips are left out. A middleware that throws refuses the whole call.
+    /// on each; jobs a middleware skips are left out. A middleware that throws refuses the whole call. With a
+    /// tracer bootstrapped, each job's push is a span whose context the job carries (`JobTracing`).
     package static func prepare(
         _ jobs: [Job], at: Double?, middleware: ClientMiddlewareChain, now: Double = Timestamp.now(),
         timestamps: TimestampFormat = .seconds
     ) throws -> [(job: Job, at: Double?)] {
         let time = scheduleTime(at, now: now)
+        let tracer = JobTracing.activeTracer  // looked up once per call, not per job
         var ready: [(job: Job, at: Double?)] = []
         ready.reserveCapacity(jobs.count)
         for var job in jobs {
             normalize(&job, now: now, timestamps: timestamps)
             guard try middleware.apply(&job, at: time) else { continue }
+            if let tracer { JobTracing.push(&job, at: time, tracer: tracer) }
             ready.append((job, time))
         }
         return ready
