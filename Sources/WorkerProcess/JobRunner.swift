@@ -1,4 +1,5 @@
 import Logging
+import Tracing
 import VerkShared
 
 /// Runs one job: decode, look up the worker, run the server middleware chain around its `perform`, and
@@ -12,11 +13,14 @@ package struct JobRunner: Sendable {
     let logger: Logger
     /// The node's `timestamp_format`, for jobs that jobs enqueue.
     let timestamps: TimestampFormat
+    /// The app's tracer, looked up once (a lookup costs a lock): nil, the no-op one, traces nothing.
+    let tracer: (any Tracer)?
 
     package init(registry: WorkerRegistry, queue: String, enqueuer: any JobEnqueuer,
                  middleware: ServerMiddlewareChain = ServerMiddlewareChain(),
                  clientMiddleware: ClientMiddlewareChain = ClientMiddlewareChain(), logger: Logger = Logger(label: "verk"),
-                 timestamps: TimestampFormat = .seconds) {
+                 timestamps: TimestampFormat = .seconds,
+                 tracer: (any Tracer)? = JobTracing.activeTracer) {
         self.registry = registry
         self.queue = queue
         self.enqueuer = enqueuer
@@ -24,6 +28,7 @@ package struct JobRunner: Sendable {
         self.clientMiddleware = clientMiddleware
         self.logger = logger
         self.timestamps = timestamps
+        self.tracer = tracer
     }
 
     package enum Result: Sendable, Equatable {
@@ -55,7 +60,7 @@ package struct JobRunner: Sendable {
     package func perform(_ job: Job, started: (Double) -> Void = { _ in }) throws {
         let entry = registry.entry(job.className)
         started(job["timeout"]?.doubleValue ?? entry?.options.timeout ?? 0)
-        try JobTracing.perform(job, queue: queue) {
+        try JobTracing.perform(job, queue: queue, tracer: tracer) {
             guard let entry else {
                 throw JobExecutionError.unknownWorker(className: job.className, queue: queue, registered: registry.classNames)
             }
