@@ -5,7 +5,8 @@ import VerkShared
 /// Publishes this node as a Sidekiq process, so Sidekiq's Busy page and API show it and what it runs:
 /// every beat one MULTI writes the `processes` member, the process hash (info, busy, beat, quiet, rss,
 /// rtt_us) and the work hashes under both names Sidekiq has used (`:workers` in 6.4.1, `:work` since),
-/// all with Sidekiq's 60 s expiry, and pops one Web UI signal (TSTP = quiet, TERM = stop).
+/// all with Sidekiq's 60 s expiry, and pops one Web UI signal (TSTP = quiet, TERM = stop). Each beat tells
+/// `NodeHealth` whether it reached Redis (readiness).
 final class Heartbeat {
     let identity: String
     private let redis: RedisConnection
@@ -22,12 +23,14 @@ final class Heartbeat {
     private let reaper: NodeReaper
     private let onLeaseLost: () -> Void
     private var leaseLost = false
+    private let health: NodeHealth
 
     /// `onLeaseLost` is called once if this node finds its lease gone (it was cut off from Redis for longer
     /// than the lease, and may have been taken over): it must stop.
     init(redis: RedisConnection, configuration: VerkConfiguration, stop: StopSignal, workState: WorkState, lease: NodeLease,
-         events: EventBus, logger: Logger, onLeaseLost: @escaping () -> Void) {
+         events: EventBus, health: NodeHealth, logger: Logger, onLeaseLost: @escaping () -> Void) {
         self.redis = redis
+        self.health = health
         self.lease = lease
         self.onLeaseLost = onLeaseLost
         reaper = NodeReaper(takeover: NodeTakeover(keys: KeySpace(namespace: configuration.namespace)), nodeID: configuration.nodeID,
@@ -47,7 +50,9 @@ final class Heartbeat {
                 try renewLease()
                 try beat()
                 try reaper.reap(redis)
+                health.beat(reachedRedis: true)
             } catch {
+                health.beat(reachedRedis: false)
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
         } while !finished.wait(configuration.heartbeatInterval)

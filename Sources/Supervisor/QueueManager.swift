@@ -6,7 +6,8 @@ import VerkShared
 /// pieces together. Each cycle is one Redis round trip (the ledger's `SettlementBatch` — every ack,
 /// failure, requeue, enqueue and stat since the last — plus the next fetch from the `FetchStrategy`) and
 /// one socket write of every job fetched to the worker process, which the `ChildSupervisor` starts and
-/// replaces. The node's `StopSignal` and the queue's `QueueDirectives` (pause, removal) steer it.
+/// replaces. The node's `StopSignal` and the queue's `QueueDirectives` (pause, removal) steer it. Each
+/// cycle it tells `NodeHealth` it made progress and where its worker process stands.
 final class QueueManager {
     let queue: QueueConfiguration
     let role: QueueRole
@@ -18,6 +19,7 @@ final class QueueManager {
     private let directives: QueueDirectives
     private let events: EventBus
     private let link: SettlementLink
+    private let progress: NodeHealth.QueueProgress
     private let logger: Logger
     private let window: Int
     private var ledger: JobLedger
@@ -35,9 +37,10 @@ final class QueueManager {
     /// quarantine manager for the queue).
     init(queue: QueueConfiguration, role: QueueRole = .normal, configuration: VerkConfiguration, retrySchedules: RetrySchedules,
          redis: RedisConnection, stop: StopSignal, directives: QueueDirectives, workState: WorkState, events: EventBus,
-         restartPolicy: RestartPolicy, logger: Logger, onSuspects: @escaping () -> Void = {}) {
+         restartPolicy: RestartPolicy, progress: NodeHealth.QueueProgress, logger: Logger, onSuspects: @escaping () -> Void = {}) {
         (self.queue, self.role, self.configuration, self.stop, self.directives, self.events) = (queue, role, configuration, stop, directives, events)
         self.onSuspects = onSuspects
+        self.progress = progress
         var logger = logger
         logger[metadataKey: "queue"] = "\(queue.name)"
         if role == .quarantine { logger[metadataKey: "role"] = "quarantine" }
@@ -67,7 +70,9 @@ final class QueueManager {
         if directives.isPaused && role == .normal { phase = .paused } else if role == .normal { events.emit(.queueRunning(queue: queue.name)) }
         while true {
             let now = Timestamp.now()
-            if isLeaving {
+            let leaving = isLeaving
+            progress.cycled(worker: workerState(leaving: leaving))
+            if leaving {
                 if continueDrain(now: now) { break }
             } else {
                 followPause()
@@ -88,6 +93,15 @@ final class QueueManager {
     }
 
     private var isLeaving: Bool { stop.isStopping || directives.isRemoved }
+
+    /// For readiness: a paused queue has no worker process on purpose, and counts as ready.
+    private func workerState(leaving: Bool) -> NodeHealth.Worker {
+        if leaving { return .draining }
+        if phase != .running { return .paused }
+        guard let process = children.process else { return children.isFailing ? .failing : .absent }
+        if process.acceptsJobs { return .ready }
+        return process.state == .starting ? .starting : .draining
+    }
 
     private var freeSlots: Int {
         guard children.process?.acceptsJobs == true, phase == .running, !stop.isQuiet else { return 0 }

@@ -6,7 +6,8 @@ import VerkShared
 /// The supervisor role: owns every Redis connection, runs one `QueueManager` thread (and worker process)
 /// per queue, the `ScheduleManager`, the `Heartbeat` and the `ControlWatcher`, and turns SIGTERM/SIGINT
 /// into a graceful drain. The queues it runs are its configuration plus what it was told at runtime
-/// (`addQueue`, `removeQueue`, `pause`, `resume`, or `verk queue …`), kept in Redis.
+/// (`addQueue`, `removeQueue`, `pause`, `resume`, or `verk queue …`), kept in Redis. Each queue loop and
+/// the heartbeat report their progress to `NodeHealth`, which `HealthChecks` judges.
 ///
 /// `@unchecked Sendable`: the runtime API may be called from any thread; `queues` is only touched under
 /// `lock`, the API connection only under its own lock, and the rest is immutable after `init`.
@@ -29,6 +30,7 @@ public final class Supervisor: @unchecked Sendable {
     private let wakeWatcher = DispatchSemaphore(value: 0)
     private let apiConnection: LazyConnection
     private let leaseLost = Atomic<Bool>(false)
+    private let health: NodeHealth
 
     /// A queue manager's thread and what it was told.
     private struct RunningQueue {
@@ -42,6 +44,7 @@ public final class Supervisor: @unchecked Sendable {
         self.logger = logger
         keys = KeySpace(namespace: configuration.namespace)
         apiConnection = LazyConnection(url: configuration.redisURL)
+        health = NodeHealth(stop: stopSignal)
         // Here, not in `run`: every thread started from now on (an event handler's from `onStart` too)
         // inherits the blocked stop signals, so SIGTERM reaches only the sigwait thread and means a drain.
         // Children get a clean mask from posix_spawn. A write to a dead child or a dead Redis must be an
@@ -93,6 +96,7 @@ public final class Supervisor: @unchecked Sendable {
                                      keys: keys, nodeID: node, interval: min(1, configuration.pollInterval), stop: stopSignal, logger: logger)
             heartbeat = Heartbeat(redis: try RedisConnection(configuration: redisConfig, name: "verk-\(node)-heartbeat", logger: logger),
                                   configuration: configuration, stop: stopSignal, workState: workState, lease: lease, events: events,
+                                  health: health,
                                   logger: logger) { [self] in
                 leaseLost.store(true, ordering: .relaxed)
                 stopSignal.stop()
@@ -243,6 +247,7 @@ public final class Supervisor: @unchecked Sendable {
             start(queue, paused: paused.contains(queue.name), redis: redis)
         }
         initialQueuesStarted = true
+        health.expect(queues: desired.map(\.name))
         workState.servedQueues = desired.filter { queues[$0.name].map { !$0.directives.isRemoved } ?? false }
     }
 
@@ -259,6 +264,7 @@ public final class Supervisor: @unchecked Sendable {
             return
         }
         let directives = QueueDirectives(paused: paused)
+        let progress = health.register(queue: queue.name)
         queues[queue.name] = RunningQueue(configuration: queue, directives: directives)
         if initialQueuesStarted {
             logger.info("queue added at runtime", metadata: ["queue": "\(queue.name)", "concurrency": "\(queue.concurrency)"])
@@ -266,11 +272,12 @@ public final class Supervisor: @unchecked Sendable {
         }
         let manager = ThreadHandoff(value: QueueManager(
             queue: queue, configuration: configuration, retrySchedules: retrySchedules, redis: connection, stop: stopSignal,
-            directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, logger: logger,
+            directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, progress: progress, logger: logger,
             onSuspects: { [self] in startQuarantine(queue, redis: redis) }))
         // The manager's thread spawns its child and lives as long as the queue: PDEATHSIG is per thread.
         startThread("verk-queue-\(queue.name)", group) { [self] in
             manager.value.run()
+            health.remove(progress)
             queueEnded(queue.name, directives: directives)
         }
     }
@@ -295,11 +302,15 @@ public final class Supervisor: @unchecked Sendable {
         }
         let directives = QueueDirectives()
         quarantines[queue.name] = (directives, false)
+        // Watched for liveness under its own name; readiness looks at the queue's own worker process.
+        let progress = health.register(queue: QueueRole.quarantine.workKey(queue.name))
         let manager = ThreadHandoff(value: QueueManager(
             queue: queue, role: .quarantine, configuration: configuration, retrySchedules: retrySchedules, redis: connection,
-            stop: stopSignal, directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, logger: logger))
+            stop: stopSignal, directives: directives, workState: workState, events: events, restartPolicy: restartPolicy,
+            progress: progress, logger: logger))
         startThread("verk-quarantine-\(queue.name)", group) { [self] in
             manager.value.run()
+            health.remove(progress)
             lock.lock()
             let again = quarantines.removeValue(forKey: queue.name)?.again ?? false
             lock.unlock()
