@@ -15,7 +15,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        // Spans for push and perform (a no-op unless the app bootstraps a tracer).
+        // Metrics through swift-metrics, exported as Prometheus text, and spans for push and perform (a no-op
+        // unless the app bootstraps a tracer).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
@@ -32,6 +35,7 @@ let package = Package(
         .target(
             name: "VerkShared",
             dependencies: ["CVerkHiredis", "CVerkSystem", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
                            .product(name: "Tracing", package: "swift-distributed-tracing")],
             path: "Sources/Shared"
         ),
@@ -45,7 +49,9 @@ let package = Package(
         // The supervisor role: owns Redis, fetches, spawns and watches one child per queue.
         .target(
             name: "VerkSupervisor",
-            dependencies: ["VerkShared", "CVerkSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VerkShared", "CVerkSystem", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             path: "Sources/Supervisor"
         ),
         // Umbrella: `import Verk` gives the entry point, workers and the client.
@@ -74,7 +80,8 @@ let package = Package(
         .testTarget(
             name: "VerkSharedTests",
             dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor", "VerkTesting",
-                           .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
+                           .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             path: "Tests/VerkSharedTests"
         ),
         .testTarget(

@@ -1,11 +1,13 @@
+import CoreMetrics
 import Foundation
 import Logging
 import VerkShared
 
 /// Starts, watches and replaces one queue's worker process, as an OTP supervisor would: a death is
 /// recorded in the `RestartHistory` and the replacement waits out the `RestartPolicy`'s backoff; past its
-/// intensity the queue is reported failing. What happens to the dead process's jobs is not decided here
-/// (`LostJobs`). Confined to the queue manager's thread.
+/// intensity the queue is reported failing; each such restart is counted (`VerkMetric.workerRestarts`).
+/// What happens to the dead process's jobs is not decided here (`LostJobs`). Confined to the queue
+/// manager's thread.
 final class ChildSupervisor {
     private let queue: QueueConfiguration
     private let events: EventBus
@@ -16,6 +18,7 @@ final class ChildSupervisor {
     /// When the last worker process died unasked, to report how long its replacement took to be ready.
     private var lastCrashAt: Double?
     private var lastMemoryCheck = 0.0
+    private let restarts: Counter
 
     static let helloTimeout = 10.0
     /// Between SIGTERM and SIGKILL when a worker process is stopped: time to flush its output.
@@ -26,6 +29,7 @@ final class ChildSupervisor {
         history = RestartHistory(policy: restartPolicy)
         self.events = events
         self.logger = logger
+        restarts = Counter(label: VerkMetric.workerRestarts, dimensions: [("queue", queue.name)])
     }
 
     var isFailing: Bool { history.isFailing }
@@ -155,6 +159,7 @@ final class ChildSupervisor {
     }
 
     private func scheduleRestart(now: Double) {
+        restarts.increment()
         let step = history.recordDeath(at: now)
         nextStartAt = now + step.delay
         if step.becameFailing {

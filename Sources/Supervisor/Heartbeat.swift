@@ -6,7 +6,7 @@ import VerkShared
 /// every beat one MULTI writes the `processes` member, the process hash (info, busy, beat, quiet, rss,
 /// rtt_us) and the work hashes under both names Sidekiq has used (`:workers` in 6.4.1, `:work` since),
 /// all with Sidekiq's 60 s expiry, and pops one Web UI signal (TSTP = quiet, TERM = stop). Each beat tells
-/// `NodeHealth` whether it reached Redis (readiness).
+/// `NodeHealth` whether it reached Redis (readiness), and sets the `QueueGauges` when metrics are recorded.
 final class Heartbeat {
     let identity: String
     private let redis: RedisConnection
@@ -24,13 +24,16 @@ final class Heartbeat {
     private let onLeaseLost: () -> Void
     private var leaseLost = false
     private let health: NodeHealth
+    private let gauges: QueueGauges?
 
     /// `onLeaseLost` is called once if this node finds its lease gone (it was cut off from Redis for longer
     /// than the lease, and may have been taken over): it must stop.
+    /// `gauges`: nil when no metrics backend records them (they cost a round trip per beat).
     init(redis: RedisConnection, configuration: VerkConfiguration, stop: StopSignal, workState: WorkState, lease: NodeLease,
-         events: EventBus, health: NodeHealth, logger: Logger, onLeaseLost: @escaping () -> Void) {
+         events: EventBus, health: NodeHealth, gauges: QueueGauges?, logger: Logger, onLeaseLost: @escaping () -> Void) {
         self.redis = redis
         self.health = health
+        self.gauges = gauges
         self.lease = lease
         self.onLeaseLost = onLeaseLost
         reaper = NodeReaper(takeover: NodeTakeover(keys: KeySpace(namespace: configuration.namespace)), nodeID: configuration.nodeID,
@@ -50,6 +53,7 @@ final class Heartbeat {
                 try renewLease()
                 try beat()
                 try reaper.reap(redis)
+                try sampleGauges()
                 health.beat(reachedRedis: true)
             } catch {
                 health.beat(reachedRedis: false)
@@ -78,6 +82,13 @@ final class Heartbeat {
         leaseLost = true
         logger.critical("this node's lease expired (it was cut off from Redis for longer than \(configuration.leaseTTL) s) and its jobs may have been taken over; stopping", metadata: ["node_id": "\(configuration.nodeID)"])
         onLeaseLost()
+    }
+
+    private func sampleGauges() throws(RedisError) {
+        guard let gauges else { return }
+        let snapshot = workState.snapshot()
+        try gauges.sample(redis, workers: Dictionary(workState.servedQueues.map { ($0.name, snapshot[$0.name]?.workerPID) },
+                                                     uniquingKeysWith: { first, _ in first }))
     }
 
     func beat() throws(RedisError) {

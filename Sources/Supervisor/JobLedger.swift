@@ -3,7 +3,8 @@ import VerkShared
 
 /// The jobs one queue holds on this node between fetch and settlement: in flight in its worker process
 /// (`InFlightJobs`) and owed to Redis (`SettlementBatch`). It turns the worker process's frames into
-/// moves, and reports what Redis recorded as logs and events. Confined to the queue manager's thread.
+/// moves, and reports what Redis recorded as logs and events; every job that ends is counted in its
+/// `QueueMetrics` where its stats are. Confined to the queue manager's thread.
 struct JobLedger {
     let queue: String
     let events: EventBus
@@ -11,12 +12,14 @@ struct JobLedger {
     let maxJobSize: Int
     private(set) var inFlight = InFlightJobs()
     var batch = SettlementBatch()
+    var metrics: QueueMetrics
 
     init(queue: String, maxJobSize: Int, events: EventBus, logger: Logger) {
         self.queue = queue
         self.maxJobSize = maxJobSize
         self.events = events
         self.logger = logger
+        metrics = QueueMetrics(queue: queue)
     }
 
     /// The frame that sends a fetched job to the worker process, or nil when it can never run there: a
@@ -28,6 +31,7 @@ struct JobLedger {
                 errorClass: VerkErrorClass.payloadTooLarge.rawValue,
                 message: "job payload of \(payload.count) bytes exceeds max_job_size (\(maxJobSize) bytes); pass a reference (a key, a URL) instead of the data",
                 retryable: false))
+            metrics.jobEnded(payload, failed: true)
             return nil
         }
         return .run(seq: inFlight.add(payload), payload: payload)
@@ -43,11 +47,13 @@ struct JobLedger {
         case .done(let seq, let micros):
             guard let entry = inFlight.remove(seq) else { return false }
             batch.ack(entry.payload)
+            metrics.jobEnded(entry.payload, failed: false, micros: micros)
             if events.isObserved { events.emit(.jobFinished(info(entry.payload), duration: Double(micros) / 1_000_000)) }
             return true
-        case .failed(let seq, _, let errorClass, let message, let backtrace):
+        case .failed(let seq, let micros, let errorClass, let message, let backtrace):
             guard let entry = inFlight.remove(seq) else { return false }
             batch.fail(entry.payload, JobFailure(errorClass: errorClass, message: message, backtrace: backtrace))
+            metrics.jobEnded(entry.payload, failed: true, micros: micros)
             return true
         case .released(let seq):
             guard let entry = inFlight.remove(seq) else { return false }
@@ -79,7 +85,10 @@ struct JobLedger {
                                          queue: queue, quarantine: quarantine)
         batch.requeue(settlement.requeue)
         batch.quarantine(settlement.suspects)
-        for f in settlement.failures { batch.fail(f.payload, f.failure) }
+        for f in settlement.failures {
+            batch.fail(f.payload, f.failure)
+            metrics.jobEnded(f.payload, failed: true)
+        }
         return (settlement, taken.running.count)
     }
 

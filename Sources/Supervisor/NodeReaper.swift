@@ -3,7 +3,8 @@ import VerkShared
 
 /// Each heartbeat, finds nodes whose beat is older than `node_expiry` and takes them over: their
 /// in-progress jobs go back to the head of their queues (`NodeTakeover`, exactly one taker, a live node
-/// never touched). Runs on the heartbeat's thread, with its connection.
+/// never touched), counted in `VerkMetric.takeovers` and `takeoverJobs`. Runs on the heartbeat's thread,
+/// with its connection.
 struct NodeReaper {
     let takeover: NodeTakeover
     let nodeID: String
@@ -25,6 +26,8 @@ struct NodeReaper {
                 logger.info("removed a dead node from the registry (it had no jobs in progress)", metadata: metadata)
             }
             events.emit(.nodeTakenOver(node: node, jobs: jobs))
+            VerkMetric.count(VerkMetric.takeovers)
+            VerkMetric.count(VerkMetric.takeoverJobs, by: jobs)
         }
         return total
     }

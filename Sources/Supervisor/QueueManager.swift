@@ -86,6 +86,8 @@ final class QueueManager {
             service(timeout: waitTimeout(now: Timestamp.now()))
             enforceLimits(now: Timestamp.now())
             publisher.publish(inFlight: ledger.inFlight, pid: children.process?.pid)
+            // The quarantine runs one suspect at a time beside the queue: the gauge is the queue's own.
+            if role == .normal { ledger.metrics.show(inFlight: ledger.inFlight.count) }
         }
         ledger.batch.requeue(fetch.finish())
         roundTrip()  // the last acks, requeues and stats

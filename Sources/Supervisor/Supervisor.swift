@@ -7,7 +7,9 @@ import VerkShared
 /// per queue, the `ScheduleManager`, the `Heartbeat` and the `ControlWatcher`, and turns SIGTERM/SIGINT
 /// into a graceful drain. The queues it runs are its configuration plus what it was told at runtime
 /// (`addQueue`, `removeQueue`, `pause`, `resume`, or `verk queue …`), kept in Redis. Each queue loop and
-/// the heartbeat report their progress to `NodeHealth`, which `HealthChecks` judges.
+/// the heartbeat report their progress to `NodeHealth`, which `HealthChecks` judges; jobs, worker processes,
+/// Redis and takeovers are counted through swift-metrics (`VerkMetric`), bootstrapped with swift-prometheus
+/// when `http_port` is set.
 ///
 /// `@unchecked Sendable`: the runtime API may be called from any thread; `queues` is only touched under
 /// `lock`, the API connection only under its own lock, and the rest is immutable after `init`.
@@ -75,6 +77,9 @@ public final class Supervisor: @unchecked Sendable {
             return 78
         }
         startSignalWaiter(Self.stopSignals)
+        // Before any metric is made: one made earlier would stay bound to the no-op backend.
+        if configuration.httpPort != nil { _ = PrometheusExport.bootstrap() }
+        if PrometheusExport.isRecording { for name in VerkMetric.nodeCounters { VerkMetric.count(name, by: 0) } }
         let node = configuration.nodeID
         let lease = NodeLease(keys: keys, node: node, ttl: configuration.leaseTTL)
         let main: RedisConnection
@@ -96,7 +101,7 @@ public final class Supervisor: @unchecked Sendable {
                                      keys: keys, nodeID: node, interval: min(1, configuration.pollInterval), stop: stopSignal, logger: logger)
             heartbeat = Heartbeat(redis: try RedisConnection(configuration: redisConfig, name: "verk-\(node)-heartbeat", logger: logger),
                                   configuration: configuration, stop: stopSignal, workState: workState, lease: lease, events: events,
-                                  health: health,
+                                  health: health, gauges: PrometheusExport.isRecording ? QueueGauges(keys: keys) : nil,
                                   logger: logger) { [self] in
                 leaseLost.store(true, ordering: .relaxed)
                 stopSignal.stop()

@@ -67,7 +67,7 @@ public struct QueueStats: Sendable, Equatable {
 
     /// Latency as Sidekiq computes it: now minus the `enqueued_at` of the job at the pop end, in seconds or
     /// milliseconds (`Timestamp`). Read from the JSON alone, as Sidekiq does: a job that cannot run is late too.
-    static func latency(oldest: [UInt8]?, now: Double) -> Double {
+    package static func latency(oldest: [UInt8]?, now: Double) -> Double {
         guard let oldest, let enqueuedAt = Timestamp.seconds(from: (try? JSONParser.parse(oldest))?["enqueued_at"]) else { return 0 }
         return max(0, now - enqueuedAt)
     }

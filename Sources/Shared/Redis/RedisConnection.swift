@@ -7,7 +7,8 @@ import Logging
 ///
 /// After an I/O error the hiredis context is dead; the command that saw it fails (it may or may not have
 /// run), and the next command reconnects with backoff, re-applying timeouts, AUTH, SELECT and the name,
-/// which hiredis's own reconnect forgets.
+/// which hiredis's own reconnect forgets. Both are counted through swift-metrics (`VerkMetric.redisErrors`:
+/// a lost connection, a master given up, or a reconnect given up; `VerkMetric.redisReconnects`).
 ///
 /// Behind Sentinel (`redis+sentinel://`), every (re)connect first asks the sentinels for the master and
 /// checks that it says so (ROLE). The server in use is given up as soon as it stops being the writable
@@ -159,9 +160,13 @@ public final class RedisConnection {
             do {
                 try connect()
                 if attempt > 1 { logger.info("reconnected to Redis", metadata: ["endpoint": "\(endpoint)", "attempts": "\(attempt)"]) }
+                VerkMetric.count(VerkMetric.redisReconnects)
                 return
             } catch {
-                guard error.isConnectionFailure, Date().addingTimeInterval(delay) < deadline else { throw error }
+                guard error.isConnectionFailure, Date().addingTimeInterval(delay) < deadline else {
+                    VerkMetric.count(VerkMetric.redisErrors)
+                    throw error
+                }
                 if attempt == 1 { logger.warning("Redis unreachable, retrying", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"]) }
                 Thread.sleep(forTimeInterval: delay)
                 delay = min(delay * 2, 1.0)
@@ -176,6 +181,7 @@ public final class RedisConnection {
         guard let discovery, discovery.checkIsDue, let named = discovery.recheck(), named != master else { return }
         let was = endpoint
         close()
+        VerkMetric.count(VerkMetric.redisErrors)
         throw .notMaster(endpoint: was, command: command(), reason: "the sentinels now name \(named) as master '\(discovery.masterName)'")
     }
 
@@ -189,6 +195,7 @@ public final class RedisConnection {
             guard let message = reply.errorMessage, message.hasPrefix("READONLY") || message.hasPrefix("NOREPLICAS") else { continue }
             let was = endpoint
             close()
+            VerkMetric.count(VerkMetric.redisErrors)
             throw .notMaster(endpoint: was, command: command(), reason: "it answered \(message.prefix { $0 != "." })")
         }
     }
@@ -328,6 +335,7 @@ public final class RedisConnection {
     private func failure(command: String) -> RedisError {
         let reason = context.map(Self.errorString) ?? "not connected"
         close()
+        VerkMetric.count(VerkMetric.redisErrors)
         return .io(endpoint: endpoint, command: command, reason: reason)
     }
 
