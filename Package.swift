@@ -15,8 +15,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        // Metrics through swift-metrics, exported as Prometheus text, and spans for push and perform (a no-op
-        // unless the app bootstraps a tracer).
+        // Health and metrics over HTTP (NIOHTTP1: far quicker to build than a web framework), Prometheus text
+        // from swift-metrics, and spans for push and perform (a no-op unless the app bootstraps a tracer).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
@@ -51,7 +52,9 @@ let package = Package(
             name: "VerkSupervisor",
             dependencies: ["VerkShared", "CVerkSystem", .product(name: "Logging", package: "swift-log"),
                            .product(name: "CoreMetrics", package: "swift-metrics"),
-                           .product(name: "Prometheus", package: "swift-prometheus")],
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
             path: "Sources/Supervisor"
         ),
         // Umbrella: `import Verk` gives the entry point, workers and the client.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Prometheus
 import Synchronization
 import VerkShared
 
@@ -7,9 +8,9 @@ import VerkShared
 /// per queue, the `ScheduleManager`, the `Heartbeat` and the `ControlWatcher`, and turns SIGTERM/SIGINT
 /// into a graceful drain. The queues it runs are its configuration plus what it was told at runtime
 /// (`addQueue`, `removeQueue`, `pause`, `resume`, or `verk queue …`), kept in Redis. Each queue loop and
-/// the heartbeat report their progress to `NodeHealth`, which `HealthChecks` judges; jobs, worker processes,
-/// Redis and takeovers are counted through swift-metrics (`VerkMetric`), bootstrapped with swift-prometheus
-/// when `http_port` is set.
+/// the heartbeat report their progress to `NodeHealth`; jobs, worker processes, Redis and takeovers are
+/// counted through swift-metrics (`VerkMetric`). With `http_port` set it serves `/healthz` and `/readyz`
+/// (`HealthChecks`) and `/metrics` (swift-prometheus, bootstrapped here unless the app bootstrapped metrics).
 ///
 /// `@unchecked Sendable`: the runtime API may be called from any thread; `queues` is only touched under
 /// `lock`, the API connection only under its own lock, and the rest is immutable after `init`.
@@ -78,7 +79,7 @@ public final class Supervisor: @unchecked Sendable {
         }
         startSignalWaiter(Self.stopSignals)
         // Before any metric is made: one made earlier would stay bound to the no-op backend.
-        if configuration.httpPort != nil { _ = PrometheusExport.bootstrap() }
+        let registry = configuration.httpPort == nil ? nil : PrometheusExport.bootstrap()
         if PrometheusExport.isRecording { for name in VerkMetric.nodeCounters { VerkMetric.count(name, by: 0) } }
         let node = configuration.nodeID
         let lease = NodeLease(keys: keys, node: node, ttl: configuration.leaseTTL)
@@ -130,16 +131,35 @@ public final class Supervisor: @unchecked Sendable {
         startThread("verk-control", DispatchGroup()) { [self] in
             watching.value.run(wake: wakeWatcher) { paused, overrides in apply(paused: paused, overrides: overrides, redis: redisConfig) }
         }
+        let server = configuration.httpPort.flatMap { serveHealth(port: $0, metrics: registry) }
+        let httpFailed = configuration.httpPort != nil && server == nil
         while !stopSignal.wait(3600) {}
         wakeWatcher.signal()
         group.wait()
         finished.stop()
         heartbeatGroup.wait()
+        server?.shutdown()
         // Every thread that used `main` has ended: it is this thread's again.
         if !leaseLost.load(ordering: .relaxed) { leave(main, lease: lease) }
         events.finish()
         logger.info("supervisor stopped")
-        return leaseLost.load(ordering: .relaxed) ? 1 : 0
+        return leaseLost.load(ordering: .relaxed) || httpFailed ? 1 : 0
+    }
+
+    /// Starts the HTTP server on every interface (a pod's probes and Prometheus reach it on the pod's IP).
+    /// A port it cannot bind stops the node, which exits 1: probes that can never answer would restart it anyway.
+    private func serveHealth(port: Int, metrics: PrometheusCollectorRegistry?) -> HealthServer? {
+        let endpoints = HealthEndpoints(health: health, checks: HealthChecks(heartbeatInterval: configuration.heartbeatInterval),
+                                        metrics: metrics)
+        do {
+            let server = try HealthServer.start(host: "0.0.0.0", port: port, endpoints: endpoints)
+            logger.info("serving /healthz, /readyz and /metrics", metadata: ["port": "\(server.port)"])
+            return server
+        } catch {
+            logger.critical("\(error); stopping")
+            stopSignal.stop()
+            return nil
+        }
     }
 
     private enum LeaseWait { case acquired, stopped, held(NodeLease.Holder) }

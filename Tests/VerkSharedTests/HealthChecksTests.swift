@@ -94,3 +94,28 @@ import VerkShared
         #expect(health.snapshot().quiet)
     }
 }
+
+/// The answers over HTTP, without a socket: paths, methods, and the verdicts' bodies.
+@Suite struct HealthEndpointsTests {
+    let health = NodeHealth(stop: StopSignal())
+
+    func endpoints() -> HealthEndpoints {
+        HealthEndpoints(health: health, checks: HealthChecks(heartbeatInterval: 5), metrics: nil)
+    }
+
+    @Test func probesAnswerOkOr503WithOneLinePerFailure() {
+        health.expect(queues: ["default"])
+        #expect(endpoints().respond(method: "GET", uri: "/healthz") == .init(status: 200, contentType: HealthEndpoints.plain, body: Array("ok\n".utf8)))
+        let notReady = endpoints().respond(method: "GET", uri: "/readyz?verbose=1")
+        #expect(notReady.status == 503)
+        #expect(notReady.text == "redis: not reached yet (the first heartbeat is under way)\nqueue default: not started yet\n")
+    }
+
+    @Test func otherPathsAre404AndOtherMethods405() {
+        #expect(endpoints().respond(method: "GET", uri: "/").status == 404)
+        #expect(endpoints().respond(method: "GET", uri: "/healthz/x").status == 404)
+        #expect(endpoints().respond(method: "POST", uri: "/readyz").status == 405)
+        #expect(endpoints().respond(method: "HEAD", uri: "/metrics").text == "method HEAD not allowed: use GET\n")
+        #expect(endpoints().respond(method: "GET", uri: "/metrics").status == 404, "the app's own metrics backend is not Prometheus")
+    }
+}
