@@ -27,6 +27,11 @@ public struct KeySpace: Sendable, Equatable {
     public func processed(day: String) -> String { key("stat:processed:" + day) }
     public func failed(day: String) -> String { key("stat:failed:" + day) }
     public var processes: String { key("processes") }
+    /// Sidekiq 7's execution metrics hash for a time bucket (`YYMMDD|H:MM`, or `YYMMDD|H:M` per ten minutes).
+    public func sidekiqMetrics(bucket: String) -> String { key("j|" + bucket) }
+    /// Exq's per-second counters (`YYYY-MM-DD HH:MM:SSZ`).
+    public func realtimeProcessed(_ second: String) -> String { key("stat:processed_rt:" + second) }
+    public func realtimeFailed(_ second: String) -> String { key("stat:failed_rt:" + second) }
     public func process(_ identity: String) -> String { key(identity) }
     /// The work hash as Sidekiq 6.4.1 names it, and as 6.4.2+ names it: both are written.
     public func processWorkersLegacy(_ identity: String) -> String { key(identity + ":workers") }

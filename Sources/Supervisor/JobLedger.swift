@@ -46,7 +46,7 @@ struct JobLedger {
             return true
         case .done(let seq, let micros):
             guard let entry = inFlight.remove(seq) else { return false }
-            batch.ack(entry.payload)
+            batch.ack(entry.payload, micros: micros)
             metrics.jobEnded(entry.payload, failed: false, micros: micros)
             if events.isObserved { events.emit(.jobFinished(info(entry.payload), duration: Double(micros) / 1_000_000)) }
             return true

@@ -26,14 +26,14 @@ struct SettlementBatch {
     private(set) var enqueues: [Enqueue] = []
     private(set) var stats = StatsBuffer()
 
-    mutating func ack(_ payload: [UInt8]) {
+    mutating func ack(_ payload: [UInt8], micros: UInt64 = 0) {
         acks.append(payload)
-        stats.record(failed: false)
+        stats.record(failed: false, payload: payload, micros: micros)
     }
 
-    mutating func fail(_ payload: [UInt8], _ failure: JobFailure) {
+    mutating func fail(_ payload: [UInt8], _ failure: JobFailure, micros: UInt64 = 0) {
         failures.append(Failure(payload: payload, failure: failure))
-        stats.record(failed: true)
+        stats.record(failed: true, payload: payload, micros: micros)
     }
 
     mutating func requeue(_ payloads: [[UInt8]]) { requeues += payloads }

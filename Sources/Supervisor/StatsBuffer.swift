@@ -6,10 +6,19 @@ import VerkShared
 struct StatsBuffer {
     private(set) var processed = 0
     private(set) var failed = 0
+    /// Per job class, for Sidekiq 7's Metrics page: executions, failures, milliseconds of successes.
+    private(set) var byClass: [String: (executions: Int, failures: Int, millis: Int)] = [:]
 
-    mutating func record(failed didFail: Bool) {
+    /// `payload` names the class (read from its bytes, not parsed); `micros` is the run time, when known.
+    mutating func record(failed didFail: Bool, payload: [UInt8]? = nil, micros: UInt64 = 0) {
         processed += 1
         if didFail { failed += 1 }
+        guard let payload, let range = JobClassScanner.classRange(in: payload) else { return }
+        let name = String(decoding: payload[range], as: UTF8.self)
+        var entry = byClass[name] ?? (0, 0, 0)
+        entry.executions += 1
+        if didFail { entry.failures += 1 } else { entry.millis += Int(micros / 1000) }
+        byClass[name] = entry
     }
 
     var isEmpty: Bool { processed == 0 }
@@ -31,6 +40,24 @@ struct StatsBuffer {
                 RedisCommand("EXPIRE", keys.failed(day: day), SidekiqDefaults.dailyStatTTL),
                 RedisCommand("HINCRBY", keys.queueStats(queue), "failed", failed),
             ]
+        }
+        let peers = PeerStatKeys(keys: keys, now: now)
+        if processed > failed {
+            commands += [RedisCommand("INCRBY", peers.processedRealtime, processed - failed),
+                         RedisCommand("EXPIRE", peers.processedRealtime, PeerStatKeys.realtimeTTL)]
+        }
+        if failed > 0 {
+            commands += [RedisCommand("INCRBY", peers.failedRealtime, failed), RedisCommand("EXPIRE", peers.failedRealtime, PeerStatKeys.realtimeTTL)]
+        }
+        if !byClass.isEmpty {
+            for (bucket, ttl) in [(peers.minute, PeerStatKeys.minuteTTL), (peers.tenMinutes, PeerStatKeys.tenMinuteTTL)] {
+                for (name, counts) in byClass {
+                    commands.append(RedisCommand("HINCRBY", bucket, name + "|p", counts.executions))
+                    if counts.failures > 0 { commands.append(RedisCommand("HINCRBY", bucket, name + "|f", counts.failures)) }
+                    if counts.millis > 0 { commands.append(RedisCommand("HINCRBY", bucket, name + "|ms", counts.millis)) }
+                }
+                commands.append(RedisCommand("EXPIRE", bucket, ttl))
+            }
         }
         return commands
     }

@@ -42,7 +42,7 @@ import VerkShared
         #expect(l.acks == 0..<2 && l.failures == 2..<3 && l.requeue == 3..<4)
         #expect(l.enqueues.map(\.request) == [7] && l.refusedEnqueues.map(\.request) == [8])
         #expect(l.enqueues[0].replies == 4..<6, "SADD queues + LPUSH")
-        #expect(l.stats.count == 8, "processed and failed, totals, daily keys and the per-queue hash")
+        #expect(l.stats.count == 18, "processed and failed: totals, daily keys, the per-queue hash, Exq's realtime counters, Sidekiq 7's class metrics")
         #expect(l.fetch == l.stats.upperBound..<plan.items.count && l.fetch.count == 2)
         var replies = [RedisReply](repeating: .integer(1), count: plan.items.count)
         replies[l.failures.lowerBound] = .error("NOSCRIPT busy")   // the failure move was refused
