@@ -2,12 +2,13 @@ import Foundation
 import Testing
 import VerkShared
 
-/// The payloads Verk 1.7.3, Exq 0.23 and Sidekiq 8 wrote, as they wrote them: `shared/fixtures/peers`
-/// (its README says which system wrote which file). Found by walking up from this file, since a worktree
-/// sits beside `shared/` and CI copies `shared/` beside the clone; `VERK_PEER_FIXTURES` names the directory
-/// outright.
+/// The payloads Verk 1.7.3, Exq 0.23 and Sidekiq 8 wrote, as they wrote them: `Tests/Fixtures/peers`, a
+/// copy of the project's `shared/fixtures/peers` kept in the repository so a fresh clone tests them (its
+/// README says which system wrote which file). Found by walking up from this file; `VERK_PEER_FIXTURES`
+/// names the directory outright.
 enum PeerFixtures {
-    static let relativePath = "shared/fixtures/peers"
+    static let relativePaths = ["Tests/Fixtures/peers", "shared/fixtures/peers"]
+    static let relativePath = relativePaths.joined(separator: " or ")
 
     static func directory(searchingFrom file: String = #filePath) throws -> URL {
         if let given = ProcessInfo.processInfo.environment["VERK_PEER_FIXTURES"], !given.isEmpty {
@@ -16,9 +17,11 @@ enum PeerFixtures {
         var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
         var looked: [String] = []
         while true {
-            let candidate = dir.appendingPathComponent(relativePath)
-            looked.append(candidate.path)
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("README.md").path) { return candidate }
+            for relative in relativePaths {
+                let candidate = dir.appendingPathComponent(relative)
+                looked.append(candidate.path)
+                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("README.md").path) { return candidate }
+            }
             let parent = dir.deletingLastPathComponent()
             if parent.path == dir.path { break }
             dir = parent
