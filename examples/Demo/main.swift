@@ -44,7 +44,7 @@ struct VerkDemo: ParsableCommand {
         // To stderr, where operators and the tests read it; Verk.main sets the level from log_level.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let printEvents = printEvents
-        Verk.main(configuration: configuration, workers: demoWorkers + [FlakyWorker.self, InteropFail.self, HardJob.self], logger: Logger(label: "verk-demo")) { supervisor in
+        Verk.main(configuration: configuration, workers: demoWorkers + [FlakyWorker.self, InteropFail.self, HardJob.self, OrphanWorker.self], logger: Logger(label: "verk-demo")) { supervisor in
             guard printEvents else { return }
             supervisor.events.onEvent { event in
                 FileHandle.standardOutput.write(Data("event \(event)\n".utf8))  // unbuffered: a test reads it live
