@@ -181,6 +181,14 @@ def check_manifests(documents, readme_variables):
             get = c.get(kind, {}).get("httpGet", {})
             check(f"{kind} is GET {path} on port {port}", get.get("path") == path and probe_port_matches(get.get("port"), ports, port),
                   f"{kind}: {c.get(kind)}")
+        startup = c.get("startupProbe", {})
+        check(f"startupProbe is GET /healthz on port {port}", startup.get("httpGet", {}).get("path") == "/healthz"
+              and probe_port_matches(startup.get("httpGet", {}).get("port"), ports, port), f"startupProbe: {startup or 'none'}")
+        # A restarted node waits for its id's lease (3 heartbeats) to lapse, for up to 3 lease periods.
+        lease_wait = 9 * float(config.get("VERK_HEARTBEAT_INTERVAL", 5))
+        allowed = startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3)
+        check(f"startupProbe allows {allowed} s >= the {lease_wait:g} s a node may wait for its id's lease",
+              allowed >= lease_wait, "liveness would restart a node still waiting for its previous lease to lapse")
         notes = template.get("metadata", {}).get("annotations", {})
         check(f"Prometheus scrapes /metrics on port {port} (prometheus.io annotations)",
               notes.get("prometheus.io/scrape") == "true" and notes.get("prometheus.io/port") == str(port)
@@ -377,6 +385,7 @@ MUTATIONS = [
     (SST, "memory: 768Mi", "memory: 512Mi", "memory limit 512 MiB"),
     (SST, "path: /healthz", "path: /health", "livenessProbe is GET /healthz"),
     (SST, "path: /readyz", "path: /ready", "readinessProbe is GET /readyz"),
+    (SST, "failureThreshold: 12", "failureThreshold: 6", "startupProbe allows 30 s"),
     (SST, 'prometheus.io/port: "9090"', 'prometheus.io/port: "9100"', "Prometheus scrapes /metrics"),
     (SST, "imagePullPolicy: IfNotPresent", 'imagePullPolicy: IfNotPresent\n          command: ["/usr/local/bin/verk-node"]',
      "no command override"),
