@@ -26,6 +26,10 @@ struct PIDOneTests {
         let supervisor = try #require(ProcTable.all().first { $0.ppid == pid1 && $0.command == "verk-demo" })
         let peakMiB = ProcTable.peakResidentKB(supervisor.pid) / 1024
         #expect(peakMiB > 0 && peakMiB < 64, "the supervisor's peak RSS is \(peakMiB) MiB")
+        // Unprivileged, with no capabilities, a worker process can still make itself the OOM killer's choice.
+        let worker = try #require(ProcTable.all().first { $0.ppid == supervisor.pid }, "a worker process (its command is `exe`: /proc/self/exe)")
+        #expect(ProcTable.oomScoreAdjustment(worker.pid) == 1000)
+        #expect(ProcTable.oomScoreAdjustment(supervisor.pid) == ProcTable.oomScoreAdjustment(getpid()), "the supervisor keeps what it inherited")
         #expect(node.stop() == 0)
     }
 
@@ -187,6 +191,10 @@ enum ProcTable {
             seen.formUnion(parents)
         }
         return found
+    }
+
+    static func oomScoreAdjustment(_ pid: Int32) -> Int? {
+        (try? String(contentsOfFile: "/proc/\(pid)/oom_score_adj", encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     /// VmHWM: the most resident memory the process has had, in KB.
