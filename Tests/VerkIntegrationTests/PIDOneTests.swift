@@ -15,6 +15,11 @@ struct PIDOneTests {
         let pid1 = try node.pid1()
         #expect(ProcTable.entry(pid1)?.command == "tini")
         let client = try VerkClient(url: TestRedis.url, namespace: ns)
+        // What statefulset.yaml's probes and Prometheus ask, answered as the unprivileged user.
+        try eventually("GET /healthz and /readyz to answer 200") {
+            node.http("/healthz")?.status == 200 && node.http("/readyz")?.status == 200
+        }
+        #expect(node.http("/metrics").map { $0.status == 200 && $0.body.contains("verk_") } == true)
 
         try client.enqueue("OrphanWorker", args: [1000], queue: "default")
         let orphan = try node.orphan()
@@ -47,6 +52,9 @@ struct PIDOneTests {
 
         let started = Date()
         kill(try node.pid1(), SIGTERM)  // what the kubelet does to the container's PID 1
+        try eventually("/readyz to say the node is stopping while it drains") {
+            node.http("/readyz").map { $0.status == 503 && $0.body.contains("stopping") } ?? false
+        }
         let status = node.process.wait()
         let elapsed = Date().timeIntervalSince(started)
         #expect(status == 0, "PID 1's exit status, through tini: \(node.process.stderr)")
@@ -87,6 +95,8 @@ struct PIDOneTests {
 final class PIDOneNode {
     let process: Spawned
     let nodeID = "pid1-" + JobID.generate().prefix(6)
+    /// GET on the node's VERK_HTTP_PORT: /healthz, /readyz, /metrics.
+    let http: HTTPGet
 
     init(tini: Bool, namespace: String, queues: [String], shutdownTimeout: Double = 10) throws {
         if tini {
@@ -100,6 +110,7 @@ final class PIDOneNode {
             && mount -o remount,bind,ro / && mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp \
             && exec setpriv --reuid=65532 --regid=65532 --clear-groups --no-new-privs -- "$@"
             """
+        http = HTTPGet(port: try PrivateRedis.freePort())
         var args = ["--pid", "--fork", "--mount-proc", "--", "/bin/sh", "-c", setup, "sh"]
         if tini { args += ["/usr/bin/tini", "--"] }
         args += ["/mnt/verk-demo", "--node-id", nodeID, "--shutdown-timeout", "\(shutdownTimeout)",
@@ -107,7 +118,7 @@ final class PIDOneNode {
         for q in queues { args += ["--queue", q] }
         process = try Spawned("/usr/bin/unshare", args, env: [
             "VERK_PID1_BIN_DIR": Binaries.dir, "VERK_REDIS_URL": TestRedis.url, "VERK_NAMESPACE": namespace,
-            "VERK_LOG_LEVEL": "info",
+            "VERK_LOG_LEVEL": "info", "VERK_HTTP_PORT": "\(http.port)",
         ])
         let expected = queues.count
         try eventually("every worker process of the PID 1 node to start") {
