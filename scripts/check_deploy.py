@@ -32,8 +32,6 @@ SUPERVISOR_MEMORY_MIB = 64
 GRACE_MARGIN_S = 10
 # Libraries every Debian image has: glibc, and the libgcc-s1 it depends on.
 BASE_IMAGE_PACKAGES = {"libc6", "libgcc-s1"}
-# VERK_* variables not (yet) in README's Configuration table: the health endpoints' port.
-EXTRA_VARIABLES = {"VERK_HTTP_PORT"}
 
 DEPLOY_DIR = "deploy/kubernetes"
 DOCKERFILE = "Dockerfile"
@@ -160,7 +158,7 @@ def check_manifests(documents, readme_variables):
     cm_refs = [e.get("configMapRef", {}).get("name") for e in c.get("envFrom", [])]
     check("the container takes its VERK_* variables from the ConfigMap", cm.get("metadata", {}).get("name") in cm_refs,
           f"envFrom names {cm_refs}")
-    unknown = sorted(k for k in config if k not in readme_variables | EXTRA_VARIABLES)
+    unknown = sorted(k for k in config if k not in readme_variables)
     check("every ConfigMap key is a VERK_* variable of README's Configuration table", not unknown,
           f"{unknown}: Verk ignores unknown names, so a misspelt one silently does nothing")
 
