@@ -67,6 +67,14 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             path: "examples/Demo"
         ),
+        // What the frame decoder, the JSON parser and the configuration parser promise on any input, checked
+        // by the libFuzzer targets below.
+        .target(name: "VerkFuzzInvariants", dependencies: ["VerkShared"], path: "Fuzz/Invariants"),
+        // libFuzzer entry points (`scripts/fuzz` builds them with --sanitize=fuzzer into .build-fuzz). A normal
+        // build compiles them into executables that do nothing, so they cannot rot.
+        .executableTarget(name: "FrameDecoderFuzz", dependencies: ["VerkFuzzInvariants"], path: "Fuzz/FrameDecoderFuzz"),
+        .executableTarget(name: "JSONParserFuzz", dependencies: ["VerkFuzzInvariants"], path: "Fuzz/JSONParserFuzz"),
+        .executableTarget(name: "ConfigurationFuzz", dependencies: ["VerkFuzzInvariants"], path: "Fuzz/ConfigurationFuzz"),
         .testTarget(
             name: "VerkSharedTests",
             dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor", "VerkTesting"],
