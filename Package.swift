@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev (RESP2).
@@ -68,7 +69,7 @@ let package = Package(
             path: "examples/Demo"
         ),
         // What the frame decoder, the JSON parser and the configuration parser promise on any input, checked
-        // by the libFuzzer targets below.
+        // by the libFuzzer targets below and, over the committed corpus, by VerkDecoderTests.
         .target(name: "VerkFuzzInvariants", dependencies: ["VerkShared"], path: "Fuzz/Invariants"),
         // libFuzzer entry points (`scripts/fuzz` builds them with --sanitize=fuzzer into .build-fuzz). A normal
         // build compiles them into executables that do nothing, so they cannot rot.
@@ -90,6 +91,12 @@ let package = Package(
             name: "VerkIntegrationTests",
             dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor"],
             path: "Tests/VerkIntegrationTests"
+        ),
+        // Property tests of the decoders' round trips, and the fuzz corpus replayed through the fuzz invariants.
+        .testTarget(
+            name: "VerkDecoderTests",
+            dependencies: ["VerkShared", "VerkFuzzInvariants", .product(name: "PropertyBased", package: "swift-property-based")],
+            path: "Tests/VerkDecoderTests"
         ),
     ]
 )
