@@ -56,6 +56,11 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
                 query.append((kv[0], kv.count > 1 ? kv[1] : ""))
             }
             rest = String(rest[..<q])
+            // An '@' in the query means the user info held a '?' that is not percent-encoded: the "query" is the
+            // rest of a password, and the host, port or keys a message would name are pieces of it.
+            if query.contains(where: { $0.0 != "password" && ($0.0 + $0.1).contains("@") }) {
+                throw .invalidURL(RedisConfiguration.redact(url), reason: "a '?' in the user name or password must be percent-encoded as %3F")
+            }
         }
         // Userinfo is everything before the last '@' (passwords may contain '@' when percent-encoded or not).
         if let at = rest.lastIndex(of: "@") {
@@ -143,6 +148,11 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
             query = String(rest[q...])
             rest = String(rest[..<q])
             query = query.replacing(/password=[^&]*/, with: "password=***")
+            // An '@' still in the query: the '?' was inside the user info, which runs to that '@' (masked below).
+            if query.contains("@") {
+                rest += query
+                query = ""
+            }
         }
         if let at = rest.lastIndex(of: "@") {
             let userinfo = rest[..<at]
