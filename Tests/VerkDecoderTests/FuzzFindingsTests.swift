@@ -17,4 +17,9 @@ import Testing
             #expect(!RedisConfiguration.redact(url).contains("secret"))
         }
     }
+
+    @Test func anEmptyQueryParameterIsRefusedNotATrap() {
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://127.0.0.1:6379/0?=") }
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://h?db=1&=2") }
+    }
 }

@@ -52,7 +52,8 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         var query: [(String, String)] = []
         if let q = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: q)...].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                // Empty pieces kept: "?=" must give an empty key, not an empty array that `kv[0]` traps on.
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 query.append((kv[0], kv.count > 1 ? kv[1] : ""))
             }
             rest = String(rest[..<q])
