@@ -22,4 +22,13 @@ import Testing
         #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://127.0.0.1:6379/0?=") }
         #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://h?db=1&=2") }
     }
+
+    @Test func aQueueNameWithAFinalNewlineIsRefused() {
+        #expect(throws: ConfigurationError.self) { try QueueConfiguration("mail\n").validate() }
+        var configuration = VerkConfiguration(redisURL: RedisConfiguration.defaultURL, queues: [], nodeID: "n")
+        #expect(throws: ConfigurationError.self) {
+            try configuration.apply(environment: ["VERK_QUEUES": "mail\n:5"])
+            try configuration.validate()
+        }
+    }
 }
