@@ -31,4 +31,24 @@ import Testing
             try configuration.validate()
         }
     }
+
+    @Test(arguments: ["inf", "-inf", "nan", "1e999"])
+    func secondsThatAreNotANumberOfSecondsAreRefused(_ text: String) {
+        var configuration = VerkConfiguration(redisURL: RedisConfiguration.defaultURL, queues: [QueueConfiguration("default")], nodeID: "n")
+        #expect(throws: ConfigurationError.invalid(field: "shutdown_timeout", value: text, reason: "expected seconds (from VERK_SHUTDOWN_TIMEOUT)")) {
+            try configuration.apply(environment: ["VERK_SHUTDOWN_TIMEOUT": text])
+        }
+    }
+
+    @Test func durationsTheSupervisorCannotTurnIntoSecondsAreRefused() {
+        // `Int(shutdownTimeout)` trapped at start for 1e300 (from a file, or set in code).
+        var configuration = VerkConfiguration(redisURL: RedisConfiguration.defaultURL, queues: [QueueConfiguration("default")], nodeID: "n")
+        configuration.shutdownTimeout = 1e300
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        configuration.shutdownTimeout = 25
+        configuration.deadTimeout = .infinity
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        configuration.deadTimeout = 10 * 365 * 86_400
+        #expect(throws: Never.self) { try configuration.validate() }
+    }
 }
