@@ -51,4 +51,11 @@ import Testing
         configuration.deadTimeout = 10 * 365 * 86_400
         #expect(throws: Never.self) { try configuration.validate() }
     }
+
+    @Test func aRetryCountAtIntMaxFailsWithoutTrappingTheSupervisor() throws {
+        let job = try Job(parsing: Array(#"{"class":"HardJob","args":[1],"retry":true,"retry_count":9223372036854775807}"#.utf8))
+        let outcome = RetryPolicy().outcome(for: job, failure: JobFailure(errorClass: "E", message: "m"), fetchedFrom: "default", now: 1)
+        #expect(outcome.destination == .dead)
+        #expect(outcome.job.retryCount == .max)
+    }
 }

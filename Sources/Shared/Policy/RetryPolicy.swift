@@ -36,7 +36,9 @@ public struct RetryPolicy: Sendable, Equatable {
         job.errorClass = failure.errorClass
         let count: Int
         if let previous = job.retryCount {
-            count = previous + 1
+            // `retry_count` is whatever the payload says: at Int.max, + 1 would trap the supervisor of every node
+            // that fetches the job (it would crash, recover the job and fetch it again).
+            count = previous < .max ? previous + 1 : previous
             job.retriedAt = now
         } else {
             count = 0
