@@ -66,10 +66,16 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         var query: [(String, String)] = []
         if let q = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: q)...].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                // Empty pieces kept: "?=" must give an empty key, not an empty array that `kv[0]` traps on.
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 query.append((kv[0], kv.count > 1 ? kv[1] : ""))
             }
             rest = String(rest[..<q])
+            // An '@' in the query means the user info held a '?' that is not percent-encoded: the "query" is the
+            // rest of a password, and the host, port or keys a message would name are pieces of it.
+            if query.contains(where: { $0.0 != "password" && ($0.0 + $0.1).contains("@") }) {
+                throw .invalidURL(RedisConfiguration.redact(url), reason: "a '?' in the user name or password must be percent-encoded as %3F")
+            }
         }
         // Userinfo is everything before the last '@' (passwords may contain '@' when percent-encoded or not).
         if let at = rest.lastIndex(of: "@") {
@@ -155,6 +161,11 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
             rest = String(rest[..<q])
             // Every value but db's: a misspelt parameter (`sentinel_pasword=…`) may hold a password too.
             query = query.replacing(/([?&])(?!db=)([^=&]*)=[^&]*/) { "\($0.1)\($0.2)=***" }
+            // An '@' still in the query: the '?' was inside the user info, which runs to that '@' (masked below).
+            if query.contains("@") {
+                rest += query
+                query = ""
+            }
         }
         if let at = rest.lastIndex(of: "@") {
             let userinfo = rest[..<at]
