@@ -155,24 +155,21 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public static func redact(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url.contains("@") ? "***" : url }
         var rest = String(url[schemeEnd.upperBound...])
+        // The user info runs to the last '@': a password may hold '/', '?' or '@' unencoded, so everything
+        // before it is masked (too much, if an '@' sits in the query, never too little).
+        var userinfo = ""
+        if let at = rest.lastIndex(of: "@") {
+            let user = rest[..<at].firstIndex(of: ":").map { String(rest[..<$0]) } ?? ""
+            userinfo = user + ":***"
+            rest = String(rest[at...])
+        }
         var query = ""
         if let q = rest.firstIndex(of: "?") {
-            query = String(rest[q...])
-            rest = String(rest[..<q])
             // Every value but db's: a misspelt parameter (`sentinel_pasword=…`) may hold a password too.
-            query = query.replacing(/([?&])(?!db=)([^=&]*)=[^&]*/) { "\($0.1)\($0.2)=***" }
-            // An '@' still in the query: the '?' was inside the user info, which runs to that '@' (masked below).
-            if query.contains("@") {
-                rest += query
-                query = ""
-            }
+            query = String(rest[q...]).replacing(/([?&])(?!db=)([^=&]*)=[^&]*/) { "\($0.1)\($0.2)=***" }
+            rest = String(rest[..<q])
         }
-        if let at = rest.lastIndex(of: "@") {
-            let userinfo = rest[..<at]
-            let user = userinfo.firstIndex(of: ":").map { String(userinfo[..<$0]) } ?? ""
-            rest = (user.isEmpty ? "" : user) + ":***" + rest[at...]
-        }
-        return String(url[..<schemeEnd.upperBound]) + rest + query
+        return String(url[..<schemeEnd.upperBound]) + userinfo + rest + query
     }
 
     static func percentDecode(_ s: String) -> String {
