@@ -10,8 +10,9 @@ import VerkShared
 ///   whole seconds the supervisor logs; its Redis URL parses;
 /// - applying the same file or environment twice changes nothing more than applying it once;
 /// - a queue accepted from `NAME:CONCURRENCY` reads back the same when written that way again;
-/// - a password is never shown: `redact` keeps a URL's endpoint, user and database and masks the rest,
-///   and no message about a URL repeats a password written in it, even one that does not parse.
+/// - a password is never shown: `redact` keeps a URL's endpoint, user and database and masks the rest (all of it
+///   up to an '@' in the query, which it cannot tell from a '?' in the user info), and no message about a URL
+///   repeats a password written in it, even one that does not parse.
 public enum ConfigurationInvariants {
     public static func check(_ bytes: [UInt8]) throws(InvariantViolation) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -143,7 +144,9 @@ public enum ConfigurationInvariants {
             try ensure(!error.description.isEmpty, "RedisConfiguration(url:) threw an empty message")
             parsed = nil
         }
-        if let parsed {
+        // With an '@' in the query (a `password=` value may hold one), redact() masks everything up to it, by design.
+        let queryHoldsAt = url.firstIndex(of: "?").map { url[$0...].contains("@") } ?? false
+        if let parsed, !queryHoldsAt {
             // Redaction keeps what messages need and masks the password.
             let redacted = RedisConfiguration.redact(url)
             guard let shown = try? RedisConfiguration(url: redacted) else {
