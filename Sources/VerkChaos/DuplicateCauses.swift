@@ -23,6 +23,8 @@ enum DuplicateCauses {
                 return "a job had finished in the killed worker process but its result had not reached the supervisor: it was a suspect and re-ran"
             case .fault(.supervisorKill, _):
                 return "a job had finished but its acknowledgement had not reached Redis when the supervisor died: the same id recovered it and ran it again"
+            case .fault(.partition, let detail) where detail == DuplicateCauses.returnedDetail:
+                return "the cut-off node fetched and ran jobs when the link came back, before its next beat found its lease gone, while a live node took its in-progress list over: both ran them, at the same time"
             case .fault(.partition, _):
                 return "jobs finished while the node was cut off could not be acknowledged: the node's in-progress jobs were taken over or recovered and ran again"
             case .fault(.nodeJoinLeave, _):
@@ -59,10 +61,20 @@ enum DuplicateCauses {
                 }
                 for fault in faults where fault.end >= from && fault.start <= to
                     && (fault.target == nil || fault.target == earlier.run.incarnation) {
-                    consider(max(fault.start, from), .fault(fault.kind, detail: detail(fault)))
+                    let returned = fault.kind == .partition && fault.longerThanLease && earlier.when.after >= (fault.restoredAt ?? .infinity)
+                    consider(max(fault.start, from), .fault(fault.kind, detail: returned ? returnedDetail : detail(fault)))
                 }
                 for crash in poison where crash.time >= from && crash.time <= to && crash.incarnation == earlier.run.incarnation {
                     consider(crash.time, .poisonCrash)
+                }
+                // Nothing hit the node of the earlier run: was the later one run by a node coming back from a
+                // partition over its lease? It fetches and runs jobs until its next beat finds the lease
+                // gone, while a live node may be taking its in-progress list (those very jobs) over.
+                if best == nil {
+                    for fault in faults where fault.kind == .partition && fault.longerThanLease && fault.target == later.run.incarnation
+                        && fault.end >= from && fault.start <= to {
+                        consider(max(fault.start, from), .fault(.partition, detail: returnedDetail))
+                    }
                 }
                 causes[best?.cause ?? .unexplained, default: 0] += 1
                 if best == nil {
@@ -79,6 +91,8 @@ enum DuplicateCauses {
         }
         return (causes, unexplained)
     }
+
+    static let returnedDetail = "back from over the lease, it ran jobs a takeover had just requeued"
 
     private static func detail(_ fault: FaultRecord) -> String {
         switch fault.kind {

@@ -11,6 +11,8 @@ struct FaultRecord {
     let longerThanLease: Bool
     let byKill: Bool
     let detail: String
+    /// A partition's end: the link back up (the node may run on past it, until it notices its lease gone).
+    var restoredAt: Double? = nil
 }
 
 /// Runs the schedule, one fault at a time, against the cluster; records what happened, and what must fail
@@ -56,8 +58,9 @@ final class FaultInjector {
     }
 
     private func note(_ kind: FaultKind, target: String?, start: Double, end: Double = Clock.now(), long: Bool = false,
-                      byKill: Bool = false, _ detail: String) {
-        records.append(FaultRecord(kind: kind, target: target, start: start, end: end, longerThanLease: long, byKill: byKill, detail: detail))
+                      byKill: Bool = false, restoredAt: Double? = nil, _ detail: String) {
+        records.append(FaultRecord(kind: kind, target: target, start: start, end: end, longerThanLease: long, byKill: byKill, detail: detail,
+                                   restoredAt: restoredAt))
         say(String(format: "[%6.1fs] %@ %@", start - started, kind.rawValue, detail))
     }
 
@@ -196,7 +199,7 @@ final class FaultInjector {
             let end = Clock.now()
             try cluster.start(node)
             _ = try cluster.waitServing(node)
-            note(.partition, target: label, start: start, end: end, long: true,
+            note(.partition, target: label, start: start, end: end, long: true, restoredAt: restored,
                  String(format: "%@ cut off for %.1f s (%@, over the lease): %@", label, fault.duration, fault.side.rawValue, outcome))
         } else {
             // A node that lost its lease finds out at its next beat once Redis answers again: wait two.
