@@ -67,6 +67,19 @@ final class Cluster {
         }
     }
 
+    /// Takeovers of node `id` logged by the other nodes so far (a takeover moves its lists back to their
+    /// queues, or just removes it from the registry when it had nothing in progress).
+    func takeovers(of id: String) -> Int {
+        var n = 0
+        for node in nodes where node.id != id {
+            for incarnation in node.incarnations {
+                guard let log = try? String(contentsOfFile: incarnation.log, encoding: .utf8) else { continue }
+                n += log.split(separator: "\n").filter { $0.contains("dead_node=\(id) ") && $0.contains("a dead node") }.count
+            }
+        }
+        return n
+    }
+
     static func lastCritical(_ log: String) -> String? {
         let lines = log.split(separator: "\n")
         return (lines.last(where: { $0.contains(" critical ") }) ?? lines.last(where: { $0.contains(" error ") }))

@@ -20,7 +20,7 @@ enum DuplicateCauses {
         var explanation: String {
             switch self {
             case .fault(.workerKill, _):
-                return "a job had finished in the killed worker process but its result had not reached the supervisor: it was a suspect and re-ran"
+                return "a job had finished in the killed worker process but its result had not reached the supervisor: it ran again"
             case .fault(.supervisorKill, _):
                 return "a job had finished but its acknowledgement had not reached Redis when the supervisor died: the same id recovered it and ran it again"
             case .fault(.partition, let detail) where detail == DuplicateCauses.returnedDetail:
@@ -30,9 +30,9 @@ enum DuplicateCauses {
             case .fault(.nodeJoinLeave, _):
                 return "the leaving node was killed after jobs finished and before their acknowledgement: a live node took its in-progress jobs over"
             case .fault(.redisRestart, _), .fault(.redisStall, _):
-                return "the acknowledgement was in flight when Redis went away: the job stayed in progress and was requeued"
+                return "nothing else hit the node that ran it first, and Redis was away: an acknowledgement lost with the connection (worth a look)"
             case .poisonCrash:
-                return "a job finished in the instant a poison job crashed its worker process: it was a suspect and re-ran (README, Crashes)"
+                return "a job finished in the instant a poison job crashed its worker process, and word of it never left the process: it ran again (README, Crashes)"
             case .unexplained:
                 return "no fault between the two runs: a bug"
             }
@@ -59,19 +59,31 @@ enum DuplicateCauses {
                 func consider(_ at: Double, _ cause: Cause) {
                     if best == nil || at < best!.at { best = (at, cause) }
                 }
-                for fault in faults where fault.end >= from && fault.start <= to
-                    && (fault.target == nil || fault.target == earlier.run.incarnation) {
-                    let returned = fault.kind == .partition && fault.longerThanLease && earlier.when.after >= (fault.restoredAt ?? .infinity)
+                // Runs that overlap in time cannot be ordered: either may be the one whose end was lost.
+                let hit: Set<String> = earlier.when.before > later.when.after
+                    ? [earlier.run.incarnation, later.run.incarnation] : [earlier.run.incarnation]
+                // What hit the node that ran it first; a leave by SIGTERM drains (finished jobs are
+                // acknowledged), so it is nobody's excuse.
+                for fault in faults where fault.end >= from && fault.start <= to && fault.target.map(hit.contains) == true
+                    && !(fault.kind == .nodeJoinLeave && !fault.byKill) {
+                    let returned = fault.kind == .partition && fault.takenOver && earlier.when.after >= (fault.restoredAt ?? .infinity)
                     consider(max(fault.start, from), .fault(fault.kind, detail: returned ? returnedDetail : detail(fault)))
                 }
-                for crash in poison where crash.time >= from && crash.time <= to && crash.incarnation == earlier.run.incarnation {
+                for crash in poison where crash.time >= from && crash.time <= to && hit.contains(crash.incarnation) {
                     consider(crash.time, .poisonCrash)
+                }
+                // Only then Redis's own faults, which hit every node alike and by design lose no acknowledgement
+                // (it stays in the batch and is sent again): one charged here is worth a look.
+                if best == nil {
+                    for fault in faults where fault.end >= from && fault.start <= to && fault.target == nil {
+                        consider(max(fault.start, from), .fault(fault.kind, detail: ""))
+                    }
                 }
                 // Nothing hit the node of the earlier run: was the later one run by a node coming back from a
                 // partition over its lease? It fetches and runs jobs until its next beat finds the lease
                 // gone, while a live node may be taking its in-progress list (those very jobs) over.
                 if best == nil {
-                    for fault in faults where fault.kind == .partition && fault.longerThanLease && fault.target == later.run.incarnation
+                    for fault in faults where fault.kind == .partition && fault.takenOver && fault.target == later.run.incarnation
                         && fault.end >= from && fault.start <= to {
                         consider(max(fault.start, from), .fault(.partition, detail: returnedDetail))
                     }
@@ -96,7 +108,7 @@ enum DuplicateCauses {
 
     private static func detail(_ fault: FaultRecord) -> String {
         switch fault.kind {
-        case .partition: return fault.longerThanLease ? "longer than the lease" : "under the lease"
+        case .partition: return !fault.longerThanLease ? "under the lease" : fault.takenOver ? "over the lease, taken over" : "over the lease, lease retaken"
         case .nodeJoinLeave: return fault.byKill ? "leave by kill -9" : "leave by SIGTERM"
         default: return ""
         }

@@ -9,6 +9,8 @@ struct FaultRecord {
     let start: Double
     let end: Double
     let longerThanLease: Bool
+    /// A partition over the lease during which a live node took the cut-off one over.
+    var takenOver = false
     let byKill: Bool
     let detail: String
     /// A partition's end: the link back up (the node may run on past it, until it notices its lease gone).
@@ -58,9 +60,9 @@ final class FaultInjector {
     }
 
     private func note(_ kind: FaultKind, target: String?, start: Double, end: Double = Clock.now(), long: Bool = false,
-                      byKill: Bool = false, restoredAt: Double? = nil, _ detail: String) {
-        records.append(FaultRecord(kind: kind, target: target, start: start, end: end, longerThanLease: long, byKill: byKill, detail: detail,
-                                   restoredAt: restoredAt))
+                      takenOver: Bool = false, byKill: Bool = false, restoredAt: Double? = nil, _ detail: String) {
+        records.append(FaultRecord(kind: kind, target: target, start: start, end: end, longerThanLease: long, takenOver: takenOver,
+                                   byKill: byKill, detail: detail, restoredAt: restoredAt))
         say(String(format: "[%6.1fs] %@ %@", start - started, kind.rawValue, detail))
     }
 
@@ -112,6 +114,8 @@ final class FaultInjector {
                     cluster.label(node), Clock.now() - start) + (serving ? "" : " — NOT serving"))
         if !serving { failures.append("\(cluster.label(node)) did not serve within 30 s of its restart") }
     }
+
+    static func count(_ text: String, _ needle: String) -> Int { text.components(separatedBy: needle).count - 1 }
 
     /// How an exited process ended, read from its zombie's /proc/PID/stat (field 52, `exit_code`, as
     /// waitpid reports it) before init reaps it: we are not its parent, so waitpid cannot tell us.
@@ -170,8 +174,9 @@ final class FaultInjector {
              String(format: "%@ joined, served %.1f s, %@", label, start - joined, how))
     }
 
-    /// Cuts `chaos-p` off from Redis. Under the lease it must ride the cut out; over it, it must find its
-    /// lease gone once it reaches Redis again and stop (exit 1), and is then restarted under its id.
+    /// Cuts `chaos-p` off from Redis. Under the lease it must ride the cut out; over it, it must stop
+    /// (exit 1) if another node took it over meanwhile, and is then restarted under its id, or else take
+    /// its lapsed lease again and run on.
     private func partition(_ fault: PlannedFault) throws {
         let node = cluster.p
         if !node.isRunning {
@@ -180,6 +185,9 @@ final class FaultInjector {
         }
         let label = cluster.label(node)
         node.wanted = false
+        let log = node.log()
+        let logMarks = (retaken: Self.count(log, "was taken again"), expired: Self.count(log, "lease expired"),
+                        takeovers: cluster.takeovers(of: node.id))
         let start = Clock.now()
         try cluster.partition.cut(fault.side)
         try cluster.pause(fault.duration)
@@ -187,19 +195,37 @@ final class FaultInjector {
         let restored = Clock.now()
         var outcome: String
         if fault.long {
-            let status = node.process?.wait(timeout: 45)
-            let stoppedItself = status == 1 && node.log().contains("lease expired")
-            outcome = status == nil ? "still running 45 s after the link came back" :
-                String(format: "stopped itself %.1f s after the link came back (exit %d%@)", Clock.now() - restored, status!,
-                       stoppedItself ? ", lease lost" : "")
-            if !stoppedItself {
-                failures.append("\(label) cut off for \(String(format: "%.1f", fault.duration)) s (over its lease) did not stop itself: \(outcome)")
-                node.process?.stop(grace: 5)
+            // Its lease has lapsed. Taken over meanwhile (a live node's beat found it dead after the node
+            // expiry), it must find that out and stop (exit 1); if not, it takes its lease again and runs on.
+            let deadline = Clock.now() + 45
+            var retook = false, status: Int32?
+            while Clock.now() < deadline {
+                status = node.process?.exitStatus
+                if status != nil { break }
+                if Self.count(node.log(), "was taken again") > logMarks.retaken { retook = true; break }
+                try cluster.pause(0.05)
+            }
+            if retook { try cluster.pause(2 * ChaosNode.heartbeat) }  // a takeover racing the retake would show by now
+            let takenOver = cluster.takeovers(of: node.id) > logMarks.takeovers
+            let stoppedItself = status == 1 && Self.count(node.log(), "lease expired") > logMarks.expired
+            if stoppedItself {
+                outcome = String(format: "taken over, it stopped itself %.1f s after the link came back (exit 1, lease lost)", Clock.now() - restored)
+                if !takenOver { failures.append("\(label) stopped after a partition although no node had taken it over") }
+            } else if retook && node.isRunning && !takenOver {
+                outcome = "retook its lapsed lease (nobody had taken it over) and runs on"
+            } else {
+                outcome = status.map { "exited with status \($0)" } ?? (retook ? "retook its lease" : "neither stopped nor retook its lease within 45 s")
+                    + (takenOver ? " although it was taken over" : "")
+                failures.append("\(label) cut off for \(String(format: "%.1f", fault.duration)) s (over its lease): \(outcome)")
             }
             let end = Clock.now()
-            try cluster.start(node)
-            _ = try cluster.waitServing(node)
-            note(.partition, target: label, start: start, end: end, long: true, restoredAt: restored,
+            if !retook || !node.isRunning {
+                node.process?.stop(grace: 5)
+                try cluster.start(node)
+                _ = try cluster.waitServing(node)
+            }
+            node.wanted = true
+            note(.partition, target: label, start: start, end: end, long: true, takenOver: takenOver, restoredAt: restored,
                  String(format: "%@ cut off for %.1f s (%@, over the lease): %@", label, fault.duration, fault.side.rawValue, outcome))
         } else {
             // A node that lost its lease finds out at its next beat once Redis answers again: wait two.

@@ -72,9 +72,10 @@ enum FaultSchedule {
         case .redisRestart: duration = random.uniform(0.2...1.0)
         case .redisStall: duration = random.uniform(0.2...1.2)
         case .nodeJoinLeave: duration = random.uniform(2...6)
-        // Short: well under the lease, the node must ride it out. Long: over it (3 s), often over the
-        // node expiry too (6 s), so another node takes the cut-off one's jobs over.
-        case .partition: duration = long ? random.uniform(3.5...8) : random.uniform(0.2...1.2)
+        // Short: well under the lease, the node must ride it out. Long: over it (3 s): under the node expiry
+        // (6 s) it takes its lapsed lease again; past it, another node takes its jobs over and it stops.
+        // The required long one is always past the expiry (and reconnecting), so a takeover happens at least once.
+        case .partition: duration = long ? (required ? random.uniform(7.5...9) : random.uniform(3.5...9)) : random.uniform(0.2...1.2)
         }
         let side: NetworkPartition.Side = random.chance(0.5) ? .node : .redis
         let byKill = kind == .nodeJoinLeave ? (variant ?? random.chance(0.5)) : false

@@ -25,7 +25,9 @@ struct Report {
         for kind in FaultKind.allCases {
             let of = faults.filter { $0.kind == kind }
             var part = "\(kind.rawValue) \(of.count)"
-            if kind == .partition { part += " (\(of.filter(\.longerThanLease).count) over the lease)" }
+            if kind == .partition {
+                part += " (\(of.filter(\.longerThanLease).count) over the lease, \(of.filter(\.takenOver).count) taken over)"
+            }
             if kind == .nodeJoinLeave { part += " (\(of.filter(\.byKill).count) by kill -9)" }
             parts.append(part)
         }

@@ -17,7 +17,8 @@ final class Timeline: @unchecked Sendable {
         let incarnation: String
         let records: String
         let log: String
-        var sizes: [(time: Double, size: Int)] = []
+        /// Each size the file had: first and last seen.
+        var sizes: [(first: Double, last: Double, size: Int)] = []
         var logOffset = 0
         var partialLine = ""
     }
@@ -29,7 +30,8 @@ final class Timeline: @unchecked Sendable {
     func watch(incarnation: String, records: String, log: String) {
         lock.lock()
         defer { lock.unlock() }
-        watched[incarnation] = Watched(incarnation: incarnation, records: records, log: log, sizes: [(Clock.now(), 0)])
+        let now = Clock.now()
+        watched[incarnation] = Watched(incarnation: incarnation, records: records, log: log, sizes: [(now, now, 0)])
     }
 
     var crashes: [Crash] {
@@ -46,7 +48,7 @@ final class Timeline: @unchecked Sendable {
         for key in watched.keys {
             guard var w = watched[key] else { continue }
             let size = RecordFiles.size(w.records)
-            if size != w.sizes.last?.size { w.sizes.append((now, size)) }
+            if size != w.sizes.last?.size { w.sizes.append((now, now, size)) } else { w.sizes[w.sizes.count - 1].last = now }
             readLog(&w, now: now)
             watched[key] = w
         }
@@ -63,8 +65,8 @@ final class Timeline: @unchecked Sendable {
             let mid = (low + high) / 2
             if sizes[mid].size > offset { high = mid } else { low = mid + 1 }
         }
-        if low == sizes.count { return (sizes[sizes.count - 1].time, .infinity) }
-        return (low > 0 ? sizes[low - 1].time : 0, sizes[low].time)
+        if low == sizes.count { return (sizes[sizes.count - 1].last, .infinity) }
+        return (low > 0 ? sizes[low - 1].last : 0, sizes[low].first)
     }
 
     private func readLog(_ w: inout Watched, now: Double) {
