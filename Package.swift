@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev (RESP2).
@@ -87,6 +88,14 @@ let package = Package(
             dependencies: ["VerkShared", "CVerkSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/VerkChaos"
         ),
+        // What the frame decoder, the JSON parser and the configuration parser promise on any input, checked
+        // by the libFuzzer targets below and, over the committed corpus, by VerkDecoderTests.
+        .target(name: "VerkFuzzInvariants", dependencies: ["VerkShared"], path: "Fuzz/Invariants"),
+        // libFuzzer entry points (`scripts/fuzz` builds them with --sanitize=fuzzer into .build-fuzz). A normal
+        // build compiles them into executables that do nothing, so they cannot rot.
+        .executableTarget(name: "FrameDecoderFuzz", dependencies: ["VerkFuzzInvariants"], path: "Fuzz/FrameDecoderFuzz"),
+        .executableTarget(name: "JSONParserFuzz", dependencies: ["VerkFuzzInvariants"], path: "Fuzz/JSONParserFuzz"),
+        .executableTarget(name: "ConfigurationFuzz", dependencies: ["VerkFuzzInvariants"], path: "Fuzz/ConfigurationFuzz"),
         .testTarget(
             name: "VerkSharedTests",
             dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor", "VerkTesting",
@@ -104,6 +113,12 @@ let package = Package(
             name: "VerkIntegrationTests",
             dependencies: ["Verk", "VerkShared", "VerkWorker", "VerkSupervisor"],
             path: "Tests/VerkIntegrationTests"
+        ),
+        // Property tests of the decoders' round trips, and the fuzz corpus replayed through the fuzz invariants.
+        .testTarget(
+            name: "VerkDecoderTests",
+            dependencies: ["VerkShared", "VerkFuzzInvariants", .product(name: "PropertyBased", package: "swift-property-based")],
+            path: "Tests/VerkDecoderTests"
         ),
     ]
 )

@@ -66,7 +66,8 @@ public struct JobSet: Sendable {
     @discardableResult
     public func enqueueNow(_ conn: RedisConnection, _ entry: Entry, now: Double = Timestamp.now()) throws(RedisError) -> Bool {
         guard var job = entry.job else { return false }
-        if kind != .scheduled, let count = job.retryCount { job.retryCount = count - 1 }
+        // At Int.min (a hostile payload), - 1 would trap: the count stays.
+        if kind != .scheduled, let count = job.retryCount { job.retryCount = count > .min ? count - 1 : count }
         job.setTimestamp(.enqueuedAt, now, defaultFormat: policy.timestamps)
         let queue = job.queue ?? "default"
         let moved = try conn.eval(ScriptCall(Scripts.pushFromSet, keys: [key, keys.queues, keys.queue(queue)],

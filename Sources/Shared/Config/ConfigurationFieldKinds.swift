@@ -20,7 +20,8 @@ extension ConfigurationField {
     static func seconds(_ key: String, _ path: WritableKeyPath<VerkConfiguration, Double> & Sendable,
                         default defaultValue: Default, _ summary: String) -> ConfigurationField {
         scalar(key, kind: "seconds", path, default: defaultValue, summary) { text, name throws(ConfigurationError) in
-            guard let seconds = Double(text) else { throw .invalid(field: name, value: text, reason: "expected seconds") }
+            // Double reads "inf", "nan" and "1e999" too: none is a number of seconds.
+            guard let seconds = Double(text), seconds.isFinite else { throw .invalid(field: name, value: text, reason: "expected seconds") }
             return seconds
         }
     }

@@ -17,7 +17,8 @@ public struct QueueConfiguration: Sendable, Equatable {
     /// Refuses a name Sidekiq's Web cannot show or a concurrency out of range, with the same messages for
     /// the configuration, `verk queue add` and the runtime API.
     public func validate() throws(ConfigurationError) {
-        guard name.range(of: #"^[A-Za-z0-9_:.\-]+$"#, options: .regularExpression) != nil else {
+        // `\z`, not `$`: `$` also matches before a final newline, which let "mail\n" through.
+        guard name.range(of: #"^[A-Za-z0-9_:.\-]+\z"#, options: .regularExpression) != nil else {
             throw .invalid(field: "queues", value: name, reason: "a queue name may only hold letters, digits and _ : . - (as Sidekiq's Web requires)")
         }
         guard (1...1000).contains(concurrency) else {

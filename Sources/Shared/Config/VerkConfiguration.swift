@@ -41,6 +41,8 @@ public struct VerkConfiguration: Sendable, Equatable {
     /// The port of the health, readiness and Prometheus endpoints, bound on 0.0.0.0 (nil: no HTTP server).
     public var httpPort: Int?
     public static let maxJobSizeLimit = Frame.maxSize - 16
+    /// The longest duration any field accepts: 10 years.
+    static let maxSeconds: Double = 315_360_000
     /// swift-log's levels, as `log_level` accepts them.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     /// A job log can also be switched off.
@@ -136,6 +138,12 @@ public struct VerkConfiguration: Sendable, Equatable {
             throw .invalid(field: "max_job_size", value: "\(maxJobSize)", reason: "must be between 1024 and \(Self.maxJobSizeLimit) bytes")
         }
         guard shutdownTimeout > 0 else { throw .invalid(field: "shutdown_timeout", value: "\(shutdownTimeout)", reason: "must be positive seconds") }
+        // Durations become deadlines and whole seconds (the supervisor logs `Int(shutdownTimeout)`): infinity or
+        // 1e300 would trap there, and no duration here means anything beyond years.
+        for (field, seconds) in [("dead_timeout", deadTimeout), ("shutdown_timeout", shutdownTimeout), ("node_expiry", nodeExpiry)]
+        where !(seconds <= Self.maxSeconds) {
+            throw .invalid(field: field, value: "\(seconds)", reason: "must be at most \(Int(Self.maxSeconds)) seconds (10 years)")
+        }
         if let prefetch, !(0...10_000).contains(prefetch) { throw .invalid(field: "prefetch", value: "\(prefetch)", reason: "must be between 0 and 10000") }
         if let httpPort, !(1...65_535).contains(httpPort) {
             throw .invalid(field: "http_port", value: "\(httpPort)", reason: "must be a TCP port between 1 and 65535")

@@ -70,6 +70,8 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         for (k, v) in members { self[k] = v }
     }
     public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
+    /// Members whose keys are known to be distinct (the parser's), kept without a scan per key.
+    init(uniqueMembers: [Member]) { members = uniqueMembers }
 
     public var count: Int { members.count }
     public var keys: [String] { members.map(\.key) }

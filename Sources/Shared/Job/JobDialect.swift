@@ -28,9 +28,12 @@ public enum JobDialect: Sendable, Equatable {
 
     /// The `retry_count` to store after one more failure.
     func retryCount(afterFailureWith previous: Int?) -> Int {
+        // `retry_count` is whatever the payload says: at Int.max, + 1 would trap the supervisor of every node
+        // that fetches the job (it would crash, recover the job and fetch it again).
+        func next(_ n: Int) -> Int { n < .max ? n + 1 : n }
         switch self {
-        case .sidekiq: return previous.map { $0 + 1 } ?? 0
-        case .verk, .exq: return (previous ?? 0) + 1
+        case .sidekiq: return previous.map(next) ?? 0
+        case .verk, .exq: return next(previous ?? 0)
         }
     }
 

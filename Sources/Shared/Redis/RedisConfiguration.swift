@@ -66,10 +66,16 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         var query: [(String, String)] = []
         if let q = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: q)...].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                // Empty pieces kept: "?=" must give an empty key, not an empty array that `kv[0]` traps on.
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 query.append((kv[0], kv.count > 1 ? kv[1] : ""))
             }
             rest = String(rest[..<q])
+            // An '@' in the query means the user info held a '?' that is not percent-encoded: the "query" is the
+            // rest of a password, and the host, port or keys a message would name are pieces of it.
+            if query.contains(where: { $0.0 != "password" && ($0.0 + $0.1).contains("@") }) {
+                throw .invalidURL(RedisConfiguration.redact(url), reason: "a '?' in the user name or password must be percent-encoded as %3F")
+            }
         }
         // Userinfo is everything before the last '@' (passwords may contain '@' when percent-encoded or not).
         if let at = rest.lastIndex(of: "@") {
@@ -149,19 +155,21 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public static func redact(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url.contains("@") ? "***" : url }
         var rest = String(url[schemeEnd.upperBound...])
+        // The user info runs to the last '@': a password may hold '/', '?' or '@' unencoded, so everything
+        // before it is masked (too much, if an '@' sits in the query, never too little).
+        var userinfo = ""
+        if let at = rest.lastIndex(of: "@") {
+            let user = rest[..<at].firstIndex(of: ":").map { String(rest[..<$0]) } ?? ""
+            userinfo = user + ":***"
+            rest = String(rest[at...])
+        }
         var query = ""
         if let q = rest.firstIndex(of: "?") {
-            query = String(rest[q...])
-            rest = String(rest[..<q])
             // Every value but db's: a misspelt parameter (`sentinel_pasword=…`) may hold a password too.
-            query = query.replacing(/([?&])(?!db=)([^=&]*)=[^&]*/) { "\($0.1)\($0.2)=***" }
+            query = String(rest[q...]).replacing(/([?&])(?!db=)([^=&]*)=[^&]*/) { "\($0.1)\($0.2)=***" }
+            rest = String(rest[..<q])
         }
-        if let at = rest.lastIndex(of: "@") {
-            let userinfo = rest[..<at]
-            let user = userinfo.firstIndex(of: ":").map { String(userinfo[..<$0]) } ?? ""
-            rest = (user.isEmpty ? "" : user) + ":***" + rest[at...]
-        }
-        return String(url[..<schemeEnd.upperBound]) + rest + query
+        return String(url[..<schemeEnd.upperBound]) + userinfo + rest + query
     }
 
     static func percentDecode(_ s: String) -> String {
