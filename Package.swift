@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "VerkTesting", targets: ["VerkTesting"]),
         .executable(name: "verk", targets: ["VerkCLI"]),
         .executable(name: "verk-demo", targets: ["VerkDemo"]),
+        .executable(name: "verk-chaos", targets: ["VerkChaos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -80,6 +81,12 @@ let package = Package(
             dependencies: ["Verk", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             path: "examples/Demo"
+        ),
+        // scripts/chaos: verk-demo nodes, Redis and a network partition under a seeded schedule of faults.
+        .executableTarget(
+            name: "VerkChaos",
+            dependencies: ["VerkShared", "CVerkSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/VerkChaos"
         ),
         // What the frame decoder, the JSON parser and the configuration parser promise on any input, checked
         // by the libFuzzer targets below and, over the committed corpus, by VerkDecoderTests.

@@ -1,8 +1,9 @@
 # Shared by scripts/test and scripts/demo: install what is missing, run a throwaway redis-server.
 # shellcheck shell=bash
 
-# Debian packages the build, the tests and the demo need (redis-sentinel: the Sentinel failover tests).
-VERK_APT_PACKAGES=(pkg-config libhiredis-dev redis-server redis-sentinel ruby-sidekiq ruby-redis-namespace)
+# Debian packages the build, the tests and the demo need (redis-sentinel: the Sentinel failover tests;
+# iproute2: `ip netns` for scripts/chaos's partition).
+VERK_APT_PACKAGES=(pkg-config libhiredis-dev redis-server redis-sentinel ruby-sidekiq ruby-redis-namespace iproute2)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -17,6 +18,23 @@ ensure_packages() {
     [ "$(id -u)" -ne 0 ] && sudo=(sudo)
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# scripts/chaos cuts a node off from Redis in a network namespace: that needs root and `ip netns`.
+# Fails loudly rather than letting a suite skip the chaos run without saying so.
+require_netns() {
+    local probe="vchaosprobe$$"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "the chaos run needs root: it makes a network namespace (ip netns) to cut a node off from Redis" >&2
+        exit 1
+    fi
+    if ! ip netns add "$probe" 2>/tmp/verk-netns-probe.$$; then
+        echo "the chaos run needs network namespaces, and 'ip netns add' failed: $(cat /tmp/verk-netns-probe.$$)" >&2
+        rm -f /tmp/verk-netns-probe.$$
+        exit 1
+    fi
+    ip netns del "$probe"
+    rm -f /tmp/verk-netns-probe.$$
 }
 
 ensure_swift() {

@@ -125,7 +125,10 @@ final class Heartbeat {
                          "quiet", stop.isQuiet ? "true" : "false", "rss", rssKB(snapshot), "rtt_us", rtt),
             RedisCommand("EXPIRE", keys.process(identity), SidekiqDefaults.processTTL),
             RedisCommand("RPOP", keys.signals(identity)),
-            RedisCommand("ZADD", keys.nodes, now, configuration.nodeID),
+            // XX: only a node still registered (NodeRecovery registers it at start). A beat that waited out a
+            // partition in its PING must not put back a node that was taken over meanwhile: its lease would
+            // then be "retaken" as if nothing had been, and it would run on with its queue set deleted.
+            RedisCommand("ZADD", keys.nodes, "XX", now, configuration.nodeID),
             RedisCommand("EXEC"),
         ]
         let replies = try redis.pipeline(commands)

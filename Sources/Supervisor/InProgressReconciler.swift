@@ -22,7 +22,10 @@ struct InProgressReconciler {
 
     /// Requeues the orphans; returns how many moved.
     func reconcile(redis: RedisConnection, known: [[UInt8]]) throws(RedisError) -> Int {
-        let listed = (try redis.command("LRANGE", inProgress, 0, -1).array ?? []).compactMap(\.bytes)
+        let reply = try redis.command("LRANGE", inProgress, 0, -1)
+        // Refused (-LOADING just after a restart): not an empty list; reconcile again next time.
+        if let message = reply.errorMessage { throw RedisError.server(command: "LRANGE", message: message) }
+        let listed = (reply.array ?? []).compactMap(\.bytes)
         let orphans = Self.orphans(listed: listed, known: known)
         guard !orphans.isEmpty else { return 0 }
         return try redis.eval(ScriptCall(Scripts.requeueJobs, keys: [inProgress, keys.queue(queue), keys.queues],

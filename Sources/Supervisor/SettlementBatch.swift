@@ -138,6 +138,16 @@ struct SettlementBatch {
         var refused: [String] = []
         /// Suspects moved into quarantine.
         var quarantined = 0
+        /// Moves refused for a while (see `isTransient`), kept for the next round trip.
+        var kept = 0
+    }
+
+    /// Errors Redis gives while it cannot write for now: loading its data after a restart, a replica during
+    /// a failover, a failed save, out of memory, a script running. A move refused so stays in the batch, as
+    /// after a lost connection (the moves are idempotent): dropped, an ack left a finished job in progress
+    /// to run again, and a requeue or failure left a job there until the node restarted.
+    static func isTransient(_ message: String) -> Bool {
+        ["LOADING", "READONLY", "MASTERDOWN", "MISCONF", "OOM", "BUSY", "TRYAGAIN"].contains { message.hasPrefix($0) }
     }
 
     /// The field that marks a job as a suspect of a worker-process crash (Sidekiq ignores it).
@@ -150,7 +160,8 @@ struct SettlementBatch {
         return job.encoded()
     }
 
-    /// Applies a plan's replies: what was sent leaves the batch (what was added since stays).
+    /// Applies a plan's replies: what was sent leaves the batch (what was added since stays), but for moves
+    /// refused for a while (`isTransient`).
     mutating func settle(_ plan: Plan, replies: [RedisReply]) -> Settled {
         let layout = plan.layout
         var settled = Settled()
@@ -163,12 +174,20 @@ struct SettlementBatch {
         settled.enqueueResults += layout.refusedEnqueues.map { ($0.request, $0.reason) }
         settled.refused = replies[..<layout.fetch.lowerBound].compactMap(\.errorMessage)
         settled.fetched = replies[layout.fetch].compactMap(\.bytes)
-        acks.removeFirst(layout.acks.count)
-        failures.removeFirst(layout.failures.count)
-        if !layout.requeue.isEmpty { requeues.removeAll(keepingCapacity: true) }
+        func refused(_ i: Int) -> Bool { replies[i].errorMessage.map(Self.isTransient) ?? false }
+        let keptAcks = (0..<layout.acks.count).filter { refused(layout.acks.lowerBound + $0) }.map { acks[$0] }
+        let keptFailures = (0..<layout.failures.count).filter { refused(layout.failures.lowerBound + $0) }.map { failures[$0] }
+        acks.replaceSubrange(0..<layout.acks.count, with: keptAcks)
+        failures.replaceSubrange(0..<layout.failures.count, with: keptFailures)
+        settled.kept = keptAcks.count + keptFailures.count
+        if !layout.requeue.isEmpty {
+            if refused(layout.requeue.lowerBound) { settled.kept += requeues.count } else { requeues.removeAll(keepingCapacity: true) }
+        }
         if !layout.quarantine.isEmpty {
-            settled.quarantined = replies[layout.quarantine.lowerBound].int ?? 0
-            suspects.removeAll()
+            if refused(layout.quarantine.lowerBound) { settled.kept += suspects.count } else {
+                settled.quarantined = replies[layout.quarantine.lowerBound].int ?? 0
+                suspects.removeAll()
+            }
         }
         enqueues.removeFirst(layout.enqueues.count + layout.refusedEnqueues.count)
         if !layout.stats.isEmpty { stats = StatsBuffer() }

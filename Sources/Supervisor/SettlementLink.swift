@@ -42,9 +42,11 @@ final class SettlementLink {
         let plan = batch.plan(to: target, fetch: fetch, flushStats: flushStats, now: now)
         do {
             let replies = plan.items.isEmpty ? [] : try redis.pipeline(plan.items)
-            errorsInARow = 0
             if flushStats { lastStatsFlush = now }
-            return batch.settle(plan, replies: replies)
+            let settled = batch.settle(plan, replies: replies)
+            // Moves Redis refused for now wait in the batch: back off as for an outage, not a busy loop.
+            if settled.kept > 0 { failed(RedisError.server(command: "pipeline", message: settled.refused.first ?? "refused")) } else { errorsInARow = 0 }
+            return settled
         } catch {
             failed(error)
             return nil

@@ -33,11 +33,18 @@ final class Outbox: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Writes a frame to the socket now, from the calling thread, and returns when it is there (or the
-    /// socket is gone). `writeLock` keeps it from interleaving with the writer thread's batches.
+    /// Writes what is queued, then `frame`, to the socket now, from the calling thread, and returns when
+    /// they are there (or the socket is gone). Queued frames first: a job's `started` must not overtake the
+    /// `done` of the job its thread ran before, or a crash right after the start (a poison job) leaves that
+    /// finished job looking as if it were running, and it runs again. Frames are taken from the buffer only
+    /// under `writeLock`, here and in the writer thread, so they reach the socket in the order queued.
     func sendNow(_ frame: Frame) {
-        let bytes = FrameEncoder.encode(frame)
         writeLock.lock()
+        condition.lock()
+        var bytes = buffer
+        buffer.removeAll(keepingCapacity: true)
+        condition.unlock()
+        FrameEncoder.append(frame, to: &bytes)
         let ok = FrameSocket.writeAll(fd, bytes)
         writeLock.unlock()
         if !ok { onBrokenPipe() }
@@ -52,6 +59,8 @@ final class Outbox: @unchecked Sendable {
             _ = condition.wait(until: min(deadline, Date().addingTimeInterval(0.05)))
         }
         condition.unlock()
+        // A sendNow may still be writing frames it took from the buffer.
+        if timeout == .infinity { writeLock.lock(); writeLock.unlock() } else if writeLock.lock(before: deadline) { writeLock.unlock() }
     }
 
     private func writerLoop() {
@@ -64,11 +73,13 @@ final class Outbox: @unchecked Sendable {
                 condition.wait()
             }
             if closed { condition.unlock(); return }
-            swap(&batch, &buffer)
             writing = true
             condition.unlock()
             writeLock.lock()
-            let ok = FrameSocket.writeAll(fd, batch)
+            condition.lock()
+            swap(&batch, &buffer)  // under writeLock: no sendNow can write newer frames before these
+            condition.unlock()
+            let ok = batch.isEmpty || FrameSocket.writeAll(fd, batch)
             writeLock.unlock()
             if !ok {
                 condition.lock()
