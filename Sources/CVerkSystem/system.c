@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,6 +21,10 @@ int verk_pidfd_open(pid_t pid) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+long verk_getrandom(void *buf, size_t length) {
+    return (long)getrandom(buf, length, 0);
 }
 
 int verk_memfd(const char *name) {
