@@ -40,8 +40,9 @@ public enum JSONParserInvariants {
         }
     }
 
-    /// Fields `RetryPolicy.outcome` writes; every other field must survive its rewrite unchanged.
-    static let policyFields: Set<String> = ["queue", "error_message", "error_class", "retry_count", "failed_at", "retried_at", "error_backtrace"]
+    /// Fields `RetryPolicy.outcome` writes (`jid` only when it is missing or empty); every other field must
+    /// survive its rewrite unchanged.
+    static let policyFields: Set<String> = ["jid", "queue", "error_message", "error_class", "retry_count", "failed_at", "retried_at", "error_backtrace"]
 
     static func checkJob(_ job: Job, written: [UInt8]) throws(InvariantViolation) {
         try ensure(job.encoded() == written, "Job.encoded() differs from the writer's bytes for \(written.shown)")
@@ -64,6 +65,8 @@ public enum JSONParserInvariants {
                 throw InvariantViolation("the retry policy's rewrite \(rewritten.shown) is not a job (\(error))")
             }
             try ensure(again.className == job.className, "the rewrite changed the class of \(written.shown)")
+            try ensure(!(again.jid ?? "").isEmpty && ((job.jid ?? "").isEmpty || again.jid == job.jid),
+                       "the rewrite lost or changed the jid of \(written.shown)")
             try ensure(JSONWriter.encode(.array(again.args)) == JSONWriter.encode(.array(job.args)), "the rewrite changed the args of \(written.shown)")
             for member in job.fields where !policyFields.contains(member.key) {
                 try ensure(again[member.key].map { JSONWriter.encode($0) } == JSONWriter.encode(member.value),

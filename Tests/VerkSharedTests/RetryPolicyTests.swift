@@ -51,6 +51,16 @@ import Testing
         #expect(none.job["error_backtrace"] == nil)
     }
 
+    /// Sidekiq's Web and API find a retry or dead entry by its jid: a job pushed without one gets one.
+    @Test func aJobWithoutAJidGetsOneWhenItFails() throws {
+        for jid in [nil, JSONValue.string("")] {
+            var bare = try job()
+            bare["jid"] = jid
+            #expect(RetryPolicy().outcome(for: bare, failure: failure, fetchedFrom: "q").job.jid?.count == 24)
+        }
+        #expect(RetryPolicy().outcome(for: try job(), failure: failure, fetchedFrom: "q").job.jid == "0f3a9c2e71d84b56a1e0c4d9")
+    }
+
     @Test func unknownFieldsSurviveTheRewrite() throws {
         let out = RetryPolicy().outcome(for: try job(["bid": "b1", "custom": ["x": []]]), failure: failure, fetchedFrom: "q")
         #expect(out.job["bid"] == "b1")
