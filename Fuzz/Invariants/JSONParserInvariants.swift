@@ -6,9 +6,12 @@ import VerkShared
 ///   again gives the same bytes: numbers keep their literal text, objects their key order;
 /// - a payload that is a job survives what the supervisor does with a failing job: its typed fields read
 ///   without trapping, the retry policy rewrites it into a job that parses again, with the same class and
-///   args, and every field the policy does not own byte for byte (Sidekiq's `bid`, `tags`, custom fields).
+///   args, and every field the policy does not own byte for byte (Sidekiq's `bid`, `tags`, custom fields);
+/// - bytes that are not a job (any of them: not JSON, not UTF-8, no class…) park as a job that parses, that
+///   Sidekiq's API reads (a class, an args array, a jid and a queue), and that gives the bytes back exactly.
 public enum JSONParserInvariants {
     public static func check(_ bytes: [UInt8]) throws(InvariantViolation) {
+        do { _ = try Job(parsing: bytes) } catch { try checkParked(bytes, reason: error) }
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)
@@ -28,6 +31,18 @@ public enum JSONParserInvariants {
         readEveryNumber(value)
 
         if let job = try? Job(value: value) { try checkJob(job, written: written) }
+    }
+
+    static func checkParked(_ bytes: [UInt8], reason: JobDecodingError) throws(InvariantViolation) {
+        let parked = ParkedPayload.park(bytes, reason: reason, origin: .queue("default"), now: 1_795_598_000.5)
+        let again: Job
+        do { again = try Job(parsing: parked.encoded()) } catch {
+            throw InvariantViolation("the parked job for \(bytes.shown) is not a job (\(error))")
+        }
+        try ensure(ParkedPayload.original(of: again) == bytes, "the parked job does not give back the bytes \(bytes.shown)")
+        try ensure(again.errorClass == VerkErrorClass.invalidPayload.rawValue && again.failedAt != nil, "the parked job lacks its error fields")
+        try ensure(again["args"]?.arrayValue != nil && !(again.jid ?? "").isEmpty && again.queue == "default",
+                   "the parked job for \(bytes.shown) lacks a Sidekiq field: \(again.json)")
     }
 
     /// Numbers are read by callers as Int and Double: neither may trap on any literal.

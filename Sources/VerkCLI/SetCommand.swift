@@ -68,7 +68,9 @@ extension SetJobCommand {
         }
         let done: Bool
         switch Self.action {
-        case .retry: done = try set.enqueueNow(conn, entry)
+        case .retry:
+            try Self.checkRunnable(entry, jid: jid)
+            done = try set.enqueueNow(conn, entry)
         case .delete: done = try set.delete(conn, entry)
         case .kill:
             guard Kind.kind != .dead else { throw CLIError(description: "job \(jid) is already dead") }
@@ -76,6 +78,20 @@ extension SetJobCommand {
         }
         guard done else { throw CLIError(description: "job \(jid) left the \(Kind.commandName) set before it could be changed") }
         print("\(Self.action.rawValue): \(jid)")
+    }
+}
+
+extension SetJobCommand {
+    /// Refuses to enqueue what cannot run, saying why and what to do instead.
+    static func checkRunnable(_ entry: JobSet.Entry, jid: String) throws {
+        guard let job = entry.job else {
+            throw CLIError(description: "job \(jid) in the \(Kind.commandName) set is not a valid job and cannot be enqueued; delete it")
+        }
+        if ParkedPayload.isParked(job) {
+            throw CLIError(description: "job \(jid) is an invalid payload parked in the dead set and cannot run as it is: its original is in "
+                + "\(ParkedPayload.textField) (or \(ParkedPayload.base64Field)); fix it, push it again, then `verk dead delete \(jid)`")
+        }
+        do { _ = try job.pushQueue() } catch { throw CLIError(description: "job \(jid) cannot be enqueued: \(error)") }
     }
 }
 

@@ -63,13 +63,13 @@ public struct JobSet: Sendable {
 
     /// "Retry now" / "Add to queue": back to its queue at once with a fresh `enqueued_at`; from the retry
     /// and dead sets `retry_count` goes down by one, as the Web does, so the next failure counts the same.
+    /// False, with nothing moved, for a member that is not a job or whose `queue` names no queue.
     @discardableResult
     public func enqueueNow(_ conn: RedisConnection, _ entry: Entry, now: Double = Timestamp.now()) throws(RedisError) -> Bool {
-        guard var job = entry.job else { return false }
+        guard var job = entry.job, let queue = try? job.pushQueue() else { return false }
         // At Int.min (a hostile payload), - 1 would trap: the count stays.
         if kind != .scheduled, let count = job.retryCount { job.retryCount = count > .min ? count - 1 : count }
         job.setTimestamp(.enqueuedAt, now, defaultFormat: policy.timestamps)
-        let queue = job.queue ?? "default"
         let moved = try conn.eval(ScriptCall(Scripts.pushFromSet, keys: [key, keys.queues, keys.queue(queue)],
                                              args: [entry.member, job.encoded(), queue]))
         return moved.int == 1

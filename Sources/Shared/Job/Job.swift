@@ -13,7 +13,7 @@ public struct Job: Sendable, Equatable {
     }
 
     public init(value: JSONValue) throws(JobDecodingError) {
-        guard case .object(let object) = value else { throw .notAnObject }
+        guard case .object(let object) = value else { throw .notAnObject(value.kindDescription) }
         guard case .string(let cls)? = object["class"], !cls.isEmpty else { throw .missingClass }
         guard Self.argsArray(object["args"]) != nil else { throw .argsNotAnArray }
         fields = object
@@ -51,6 +51,16 @@ public struct Job: Sendable, Equatable {
     public var queue: String? {
         get { fields["queue"]?.stringValue }
         set { fields["queue"] = newValue.map(JSONValue.string) }
+    }
+    /// The queue a push sends the job to, by Sidekiq's client's rule (job_util.rb): `default` when `queue` is
+    /// absent; an empty, null or non-string `queue` is refused, as Sidekiq refuses it ("Job must include a
+    /// valid queue name"), rather than pushed to a `queue:` list that nothing serves.
+    public func pushQueue() throws(JobDecodingError) -> String {
+        guard let value = fields["queue"] else { return "default" }
+        guard case .string(let name) = value, !name.isEmpty else {
+            throw .invalidQueue(value.stringValue != nil ? "an empty string" : value.kindDescription)
+        }
+        return name
     }
     /// A string; a number (no known system writes one, but it still names the job) reads as its literal.
     public var jid: String? {
@@ -119,16 +129,21 @@ public struct Job: Sendable, Equatable {
 
 public enum JobDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidJSON(JSONError)
-    case notAnObject
+    /// What the payload is instead ("an array", "a string", …).
+    case notAnObject(String)
     case missingClass
     case argsNotAnArray
+    /// What the `queue` is instead of a name ("an empty string", "null", …).
+    case invalidQueue(String)
 
     public var description: String {
         switch self {
         case .invalidJSON(let e): return "job payload is not valid JSON (\(e))"
-        case .notAnObject: return "job payload is not a JSON object"
-        case .missingClass: return "job payload has no 'class' string"
+        case .notAnObject(let kind): return "job payload is \(kind), not a JSON object"
+        case .missingClass: return "job payload has no 'class' string naming its worker"
         case .argsNotAnArray: return "job payload's 'args' is missing or is neither a JSON array nor a string holding one (as Verk writes)"
+        case .invalidQueue(let what):
+            return "job's 'queue' is \(what), not a queue name (Sidekiq's client refuses such a job); give it a queue, or leave 'queue' out for 'default'"
         }
     }
 }
