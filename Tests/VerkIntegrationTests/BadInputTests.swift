@@ -85,4 +85,21 @@ import VerkShared
         #expect(node.isAlive)
         #expect(node.stop() == 0)
     }
+
+    /// Sidekiq's client writes `"retry": null` for `retry: nil`; Sidekiq 6.4 then retries with the worker's
+    /// default (25). It is retried here too, not discarded.
+    @Test func aJobWithRetryNullIsRetriedNotDiscarded() throws {
+        let ns = TestRedis.freshNamespace()
+        let node = try DemoNode(namespace: ns, queues: ["default:1"])
+        let jid = try Sidekiq.run("puts Sidekiq::Client.push('class' => 'InteropFail', 'args' => ['null retry'], 'retry' => nil)", namespace: ns)
+        let conn = try TestRedis.connection()
+        let keys = KeySpace(namespace: ns)
+        try eventually("the failed job to reach the retry set") { try conn.command("ZCARD", keys.retry).int == 1 }
+        let seen = try Sidekiq.json("""
+            j = Sidekiq::RetrySet.new.find_job('\(jid)')
+            puts JSON.generate({retry: j['retry'], count: j['retry_count'], error: j['error_message'], dead: Sidekiq::DeadSet.new.size})
+            """, namespace: ns)
+        #expect(seen == ["retry": .null, "count": 0, "error": "InteropFail: null retry", "dead": 0])
+        #expect(node.stop() == 0)
+    }
 }

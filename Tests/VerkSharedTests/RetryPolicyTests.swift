@@ -36,9 +36,14 @@ import Testing
         #expect(RetryPolicy(maxRetries: 1).outcome(for: try job(["retry_count": 0]), failure: failure, fetchedFrom: "q").destination == .dead)
     }
 
-    @Test func retryZeroIsDeadAndFalseIsDiscarded() throws {
+    @Test func retryZeroIsDeadFalseIsDiscardedAndNullIsTheDefault() throws {
         #expect(RetryPolicy().outcome(for: try job(["retry": 0]), failure: failure, fetchedFrom: "q").destination == .dead)
         #expect(RetryPolicy().outcome(for: try job(["retry": false]), failure: failure, fetchedFrom: "q").destination == .discard)
+        // Sidekiq 6.4 gives a nil `retry` the worker's option (true by default): 25 retries, not a discard.
+        guard case .retry = RetryPolicy().outcome(for: try job(["retry": .null]), failure: failure, fetchedFrom: "q").destination else {
+            Issue.record("a job with retry: null must be retried"); return
+        }
+        #expect(RetryPolicy().outcome(for: try job(["retry": .null, "retry_count": 24]), failure: failure, fetchedFrom: "q").destination == .dead)
         #expect(RetryPolicy().outcome(for: try job(["retry": 0, "dead": false]), failure: failure, fetchedFrom: "q").destination == .discard)
     }
 
@@ -96,7 +101,8 @@ import Testing
     @Test func retrySettingFollowsSidekiq() {
         #expect(RetrySetting(json: .bool(true)) == .enabled)
         #expect(RetrySetting(json: nil) == .enabled, "absent: the worker's default applies")
-        #expect(RetrySetting(json: .null) == .disabled)
+        #expect(RetrySetting(json: .null) == .enabled, "null: Sidekiq 6.4 applies the worker's option, true by default")
+        #expect(RetrySetting(json: .bool(false)) == .disabled)
         #expect(RetrySetting(json: 5) == .limit(5))
         #expect(RetrySetting(json: "yes") == .enabled)
     }
