@@ -102,4 +102,14 @@ import VerkShared
         #expect(seen == ["retry": .null, "count": 0, "error": "InteropFail: null retry", "dead": 0])
         #expect(node.stop() == 0)
     }
+
+    /// `--queue default:x` was a queue named "default:x": now one line naming the value, exit 78.
+    @Test func aQueueWhoseConcurrencyIsNotANumberStopsTheNodeAtStart() throws {
+        let result = try runProcess(Binaries.demo, ["--queue", "default:x"], env: ["VERK_REDIS_URL": TestRedis.url])
+        #expect(result.status == 78)
+        #expect(result.stderr.split(separator: "\n") == [
+            "verk: invalid configuration queues = 'default:x': expected NAME:CONCURRENCY, e.g. default:10 ('x' is not a whole number; "
+                + "a name holding ':' is written with its concurrency, e.g. a:b:10) (from VERK_QUEUES)",
+        ])
+    }
 }
