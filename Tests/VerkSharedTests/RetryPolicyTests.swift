@@ -54,6 +54,8 @@ import Testing
         #expect(Backtrace.decode(encoded) == ["a.swift:1"])
         let none = RetryPolicy().outcome(for: try job(), failure: failure, fetchedFrom: "default")
         #expect(none.job["error_backtrace"] == nil)
+        let empty = RetryPolicy().outcome(for: try job(["retry_queue": ""]), failure: failure, fetchedFrom: "default")
+        #expect(empty.job.queue == "default", "an empty retry_queue names no queue: the retry goes where the job came from")
     }
 
     /// Sidekiq's Web and API find a retry or dead entry by its jid: a job pushed without one gets one.
@@ -105,6 +107,28 @@ import Testing
         #expect(RetrySetting(json: .bool(false)) == .disabled)
         #expect(RetrySetting(json: 5) == .limit(5))
         #expect(RetrySetting(json: "yes") == .enabled)
+    }
+
+    /// Sidekiq's client (job_util.rb) refuses a job whose queue is empty or null, and fills `default` only
+    /// when `queue` is absent: a push never reaches a `queue:` list that nothing serves.
+    @Test func aQueueThatNamesNoQueueIsRefusedAtPush() throws {
+        #expect(try Job(parsing: Array(#"{"class":"A","args":[]}"#.utf8)).pushQueue() == "default")
+        for (queue, what) in [(JSONValue.string(""), "an empty string"), (.null, "null"), (5, "a number")] {
+            var job = Job(className: "A", args: [])
+            job["queue"] = queue
+            #expect(throws: JobDecodingError.invalidQueue(what)) { try job.pushQueue() }
+            #expect(throws: JobDecodingError.invalidQueue(what)) { try JobPush.prepare([job], at: 60, middleware: ClientMiddlewareChain()) }
+        }
+        struct EmptyQueue: ClientMiddleware {
+            func willPush(_ job: inout Job, at: Double?) throws -> Bool { job.queue = ""; return true }
+        }
+        let refused = #expect(throws: JobDecodingError.self) {
+            try JobPush.prepare([Job(className: "A", args: [])], at: 60, middleware: ClientMiddlewareChain([EmptyQueue()]))
+        }
+        #expect(refused?.description.contains("give it a queue") == true)
+        var absent = Job(className: "A", args: [])
+        absent["queue"] = nil
+        #expect(try JobPush.prepare([absent], at: nil, middleware: ClientMiddlewareChain()).first?.job.queue == "default")
     }
 
     @Test func jidsAre24LowercaseHex() {

@@ -95,8 +95,9 @@ public struct Job: Sendable, Equatable {
         get { fields["error_message"]?.stringValue }
         set { fields["error_message"] = newValue.map(JSONValue.string) }
     }
-    /// `retry_queue`: where retries go instead of the queue the job was fetched from.
-    public var retryQueue: String? { fields["retry_queue"]?.stringValue }
+    /// `retry_queue`: where retries go instead of the queue the job was fetched from. An empty one names no
+    /// queue (Sidekiq would push the retry to `queue:`, which nothing serves) and is ignored.
+    public var retryQueue: String? { fields["retry_queue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
     /// `dead: false` skips the dead set when retries are exhausted.
     public var skipsDeadSet: Bool { fields["dead"] == .bool(false) }
     /// The `backtrace` option: nil = none, Int.max = all lines, N = first N lines.
