@@ -41,9 +41,11 @@ public struct JobSet: Sendable {
     }
 
     /// Entries in the Web's order: due first for schedule and retry, newest first for dead.
+    /// At most `limit` entries: none for 0 or less (a range ending at -1 would be the whole set).
     public func list(_ conn: RedisConnection, limit: Int = 100) throws(RedisError) -> [Entry] {
+        guard limit > 0 else { return [] }
         let command = kind == .dead ? "ZREVRANGE" : "ZRANGE"
-        let reply = try conn.command(command, key, 0, max(0, limit) - 1, "WITHSCORES")
+        let reply = try conn.command(command, key, 0, limit - 1, "WITHSCORES")
         return Self.entries(from: reply.array ?? [])
     }
 
