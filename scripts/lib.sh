@@ -1,8 +1,9 @@
 # Shared by scripts/test and scripts/demo: install what is missing, run a throwaway redis-server.
 # shellcheck shell=bash
 
-# Debian packages the build, the tests and the demo need (redis-sentinel: the Sentinel failover tests).
-VERK_APT_PACKAGES=(pkg-config libhiredis-dev redis-server redis-sentinel ruby-sidekiq ruby-redis-namespace)
+# Debian packages the build, the tests and the demo need (redis-sentinel: the Sentinel failover tests;
+# ruby-rack's rackup and ruby-webrick: Sidekiq's Web UI in SidekiqWebTests).
+VERK_APT_PACKAGES=(pkg-config libhiredis-dev redis-server redis-sentinel ruby-sidekiq ruby-redis-namespace ruby-rack ruby-webrick)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
