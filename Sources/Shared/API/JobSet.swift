@@ -10,7 +10,8 @@ public struct JobSet: Sendable {
         /// The exact stored string: its bytes are its identity.
         public var member: [UInt8]
         public var score: Double
-        /// Nil when the member is not a valid job (Sidekiq puts unparsable payloads in `dead` as they are).
+        /// Nil when the member is not a valid job (Sidekiq puts unparsable payloads in `dead` as they are; Verk
+        /// parks them as jobs, `ParkedPayload`).
         public var job: Job?
         /// The job's jid; for a member that is not a valid job but still a JSON object, its `jid` field.
         public var jid: String? {
