@@ -25,7 +25,7 @@ public enum JSONValue: Sendable, Hashable {
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
 
     /// What kind of value this is, for messages: "null", "a boolean", "a number", "a string", "an array", "an object".
-    public var kindDescription: String {
+    package var kindDescription: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"

@@ -55,7 +55,7 @@ public struct Job: Sendable, Equatable {
     /// The queue a push sends the job to, by Sidekiq's client's rule (job_util.rb): `default` when `queue` is
     /// absent; an empty, null or non-string `queue` is refused, as Sidekiq refuses it ("Job must include a
     /// valid queue name"), rather than pushed to a `queue:` list that nothing serves.
-    public func pushQueue() throws(JobDecodingError) -> String {
+    package func pushQueue() throws(JobDecodingError) -> String {
         guard let value = fields["queue"] else { return "default" }
         guard case .string(let name) = value, !name.isEmpty else {
             throw .invalidQueue(value.stringValue != nil ? "an empty string" : value.kindDescription)
