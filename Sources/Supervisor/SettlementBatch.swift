@@ -117,8 +117,12 @@ struct SettlementBatch {
         let push = JobPush(keys: target.keys, timestamps: target.recorder.policy.timestamps)
         for e in enqueues {
             // Prepared (normalised, client middleware run) in the worker process: only checked and pushed here.
-            guard let job = try? Job(parsing: e.payload) else {
-                plan.layout.refusedEnqueues.append((e.request, "the job is not a valid Sidekiq payload"))
+            let job: Job
+            do {
+                job = try Job(parsing: e.payload)
+                _ = try job.pushQueue()
+            } catch {
+                plan.layout.refusedEnqueues.append((e.request, "the job is not a valid Sidekiq payload: \(error)"))
                 continue
             }
             let commands = push.commands(for: [(job, e.at > 0 ? e.at : nil)], now: now)

@@ -58,6 +58,15 @@ import VerkShared
         #expect(batch.isEmpty, "what was sent leaves the batch")
     }
 
+    /// A running job's enqueue whose queue names no queue is refused with the reason, never pushed to `queue:`.
+    @Test func anEnqueueWithAnEmptyQueueIsRefused() {
+        var batch = SettlementBatch()
+        batch.enqueue(request: 9, at: 1_900_000_000, payload: Array(#"{"class":"A","args":[],"jid":"j2","queue":""}"#.utf8))
+        let plan = batch.plan(to: target, fetch: [], flushStats: false, now: 1_800_000_000)
+        #expect(plan.layout.enqueues.isEmpty && plan.layout.refusedEnqueues.map(\.request) == [9])
+        #expect(plan.layout.refusedEnqueues.first?.reason.contains("'queue' is an empty string") == true)
+    }
+
     @Test func aFailedRoundTripKeepsEverythingForTheNextPlan() {
         var batch = SettlementBatch()
         batch.ack(Array("a1".utf8))

@@ -23,6 +23,18 @@ public enum JSONValue: Sendable, Hashable {
     public var isNull: Bool { if case .null = self { return true }; return false }
 
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
+
+    /// What kind of value this is, for messages: "null", "a boolean", "a number", "a string", "an array", "an object".
+    package var kindDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
 }
 
 /// A JSON number held as its literal text, so re-encoding writes exactly what was read.
