@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_report  # noqa: E402
 

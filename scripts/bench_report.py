@@ -195,6 +195,7 @@ def throughput_panel(results, x0, y0, width, height):
         parts.append(text(px(i), bottom + 16, str(c), 11, color="#555"))
     parts.append(text(left + plot_w / 2, bottom + 34, "concurrency (threads per queue)", 12, color="#333"))
     parts.append(text(x0 + 14, y0 + plot_h / 2, "jobs/s", 12, color="#333", rotate=-90))
+    labels = {}  # x -> [(y, text, color)]: spread apart below, so close values stay readable
     for name, color, values in series:
         points = [(px(i), py(values[c]), values[c]) for i, c in enumerate(concurrencies) if c in values]
         dash = " stroke-dasharray='6 4'" if name.startswith("Sidekiq") else ""
@@ -202,7 +203,13 @@ def throughput_panel(results, x0, y0, width, height):
                      f"points='{' '.join(f'{x:.1f},{y:.1f}' for x, y, _ in points)}'/>")
         for x, y, v in points:
             parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3.5' fill='{color}'/>")
-            parts.append(text(x + 6, y - 6, short(v), 10, anchor="start", color=color))
+            labels.setdefault(x, []).append([y - 6, short(v), color])
+    for x, column in labels.items():
+        column.sort(key=lambda label: label[0])
+        for above, below in zip(column, column[1:]):
+            below[0] = max(below[0], above[0] + 11)
+        for y, content, color in column:
+            parts.append(text(x + 6, y, content, 10, anchor="start", color=color))
     for n, (name, color, _) in enumerate(series):
         ly = y0 + 12 + n * 16
         parts.append(f"<rect x='{left + 10}' y='{ly - 9}' width='14' height='4' fill='{color}'/>")
@@ -248,7 +255,7 @@ def latency_panel(results, x0, y0, width, height):
         if goal:
             parts.append(f"<line x1='{gx - bar - 4:.1f}' y1='{py(goal):.1f}' x2='{gx + bar + 4:.1f}' y2='{py(goal):.1f}' "
                          "stroke='#333' stroke-dasharray='3 3'/>")
-            parts.append(text(gx + bar + 6, py(goal) + 4, "target", 9, anchor="start", color="#333"))
+            parts.append(text(gx - bar - 6, py(goal) + 3, "target", 9, anchor="end", color="#333"))
     parts.append(text(x0 + 14, y0 + plot_h / 2, "milliseconds (log scale)", 12, color="#333", rotate=-90))
     for n, (name, color, _) in enumerate(systems):
         ly = y0 + 12 + n * 16
