@@ -9,7 +9,7 @@ throwaway redis-server first. Each section is one of issue 9's targets, with Ver
   4 enqueue   one at a time (against redis-benchmark's PING on the same Redis) and in bulk
   5 crash     kill -9 of a worker process -> its replacement ready, each a first restart (no backoff)
   6 work      1 ms sleeping and 1 ms CPU-bound jobs at concurrency 10/50/200, against the ideal
-  7 sweep     no-op throughput against concurrency and prefetch (the window), for the chart
+  7 sweep     no-op throughput against concurrency and prefetch (the window), and Verk's default prefetch
 
 How a drain is timed, the same for both systems: the jobs are pushed beforehand into a staging key no system
 reads; once the system is up and idle, `verk bench-wait --release` moves them into the queue with one
@@ -50,7 +50,7 @@ SECTIONS = ["drain", "latency", "memory", "enqueue", "crash", "work", "sweep"]
 CONCURRENCY = 25                     # the drain's and the latency run's, both systems
 WORK_CONCURRENCY = (10, 50, 200)
 SWEEP_CONCURRENCY = (5, 25, 100)
-SWEEP_PREFETCH = ("0", "concurrency", "1000")   # "concurrency" is Verk's default: no VERK_PREFETCH
+SWEEP_PREFETCH = ("0", "concurrency", "1000", "default")   # VERK_PREFETCH set to each, and not set
 JOB_MS = 1.0                         # the real-work jobs' length
 
 # Sizes. Sidekiq drains fewer jobs than Verk to keep the run short: rates (jobs/s) are comparable.
@@ -670,17 +670,19 @@ class Bench:
         s = self.size
         header(7, f"No-op throughput against concurrency and prefetch (window = concurrency + prefetch), "
                   f"{s['sweep']:,} jobs each (Sidekiq, WARN logging: {s['sweep_sidekiq']:,})")
+        out("   Verk with prefetch 0, = concurrency, 1000, and its default (VERK_PREFETCH not set); jobs/s.")
         verk, sidekiq = [], []
         for concurrency in SWEEP_CONCURRENCY:
             line = f"   c{concurrency:<4}"
             for prefetch in SWEEP_PREFETCH:
-                env = {} if prefetch == "concurrency" else {"VERK_PREFETCH": prefetch}
+                value = {"concurrency": str(concurrency), "default": None}.get(prefetch, prefetch)
+                env = {"VERK_PREFETCH": value} if value else {}
                 self.flush()
                 with self.node([f"bench:{concurrency}"], env=env) as node:
                     rate = self.drain(node, {"bench": s["sweep"]})["rate"]
                 verk.append({"concurrency": concurrency, "prefetch": prefetch, "rate": rate})
-                label = "prefetch = c (default)" if prefetch == "concurrency" else f"prefetch {prefetch}"
-                line += f"  {label}: {rate:>9,.0f}"
+                label = {"concurrency": "= c", "default": "default"}.get(prefetch, prefetch)
+                line += f"  {label}: {rate:>7,.0f}"
             self.flush()
             with self.sidekiq(["bench"], concurrency, log="warn", name=f"sidekiq-sweep-{concurrency}") as sk:
                 rate = self.drain(sk, {"bench": s["sweep_sidekiq"]})["rate"]

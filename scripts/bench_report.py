@@ -141,7 +141,7 @@ def write_markdown(results, path):
 
 # The chart.
 
-COLORS = {"verk0": "#9ecae1", "verkc": "#3182bd", "verk1000": "#08519c", "sidekiq": "#cc2222"}
+COLORS = {"0": "#9ecae1", "concurrency": "#4292c6", "1000": "#08306b", "default": "#31a354", "sidekiq": "#cc2222"}
 FONT = "font-family='Helvetica, Arial, sans-serif'"
 
 
@@ -171,10 +171,10 @@ def throughput_panel(results, x0, y0, width, height):
     if not sweep:
         return parts + [text(x0 + width / 2, y0 + height / 2, "not measured in this run")]
     concurrencies = sorted({p["concurrency"] for p in sweep["verk"]})
-    series = [(f"Verk, prefetch {p}" if p != "concurrency" else "Verk, prefetch = concurrency (default)",
-               COLORS["verk0" if p == "0" else "verkc" if p == "concurrency" else "verk1000"],
-               {q["concurrency"]: q["rate"] for q in sweep["verk"] if q["prefetch"] == p})
-              for p in ("0", "concurrency", "1000")]
+    names = {"0": "Verk, prefetch 0", "concurrency": "Verk, prefetch = concurrency", "1000": "Verk, prefetch 1000",
+             "default": "Verk, default prefetch"}
+    series = [(names[p], COLORS[p], values) for p in names
+              if (values := {q["concurrency"]: q["rate"] for q in sweep["verk"] if q["prefetch"] == p})]
     series.append(("Sidekiq 6.4 (WARN logging)", COLORS["sidekiq"], {q["concurrency"]: q["rate"] for q in sweep["sidekiq"]}))
     top = max(v for _, _, values in series for v in values.values())
     ticks = nice_ticks(top * 1.3)  # headroom for the legend
@@ -226,7 +226,7 @@ def latency_panel(results, x0, y0, width, height):
     if not lat:
         return parts + [text(x0 + width / 2, y0 + height / 2, "not measured in this run")]
     keys = ("p50", "p90", "p99", "max")
-    systems = (("Verk for Swift", COLORS["verkc"], lat["verk"]), ("Sidekiq 6.4", COLORS["sidekiq"], lat["sidekiq"]))
+    systems = (("Verk for Swift", COLORS["concurrency"], lat["verk"]), ("Sidekiq 6.4", COLORS["sidekiq"], lat["sidekiq"]))
     values = [v[k] for _, _, v in systems for k in keys]
     low = 10 ** math.floor(math.log10(max(min(values), 0.001)))
     high = 10 ** math.ceil(math.log10(max(values) * 1.5))
