@@ -19,7 +19,8 @@ stat:processed is written at most every 0.1 s; Sidekiq, which adds to stat:proce
 heartbeat: the key its DrainCounter middleware sets after the drain's last job). Start-up is not counted on
 either side. Both systems' drain jobs carry the same two extra fields naming the drain.
 
-Every wait polls a condition against a deadline. Every process started here is stopped by its pid on the
+Every wait has a deadline: it polls a condition, or is woken by the output line it waits for (a node's log,
+read on a thread). Every process started here is stopped by its pid on the
 way out, and listed in WORK/pids for scripts/bench's trap in case this driver dies first. Figures are
 printed, never asserted: the exit status is non-zero only when the bench itself broke.
 """
