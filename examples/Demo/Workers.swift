@@ -13,6 +13,23 @@ struct SleepWorker: Worker {
     }
 }
 
+/// `[ms]`: keeps its thread busy for that many milliseconds of the thread's own CPU time (a busy loop on
+/// `CLOCK_THREAD_CPUTIME_ID`, so a job preempted by other threads still does the whole amount of work): a
+/// CPU-bound job, for scripts/bench. Fractions allowed.
+struct SpinWorker: Worker {
+    func perform(_ args: [JSONValue], context: JobContext) throws {
+        let work = UInt64(max(0, args.first?.doubleValue ?? 1) * 1_000_000)
+        let start = Self.threadCPUNanoseconds()
+        while Self.threadCPUNanoseconds() &- start < work {}
+    }
+
+    static func threadCPUNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+}
+
 /// `[message]`: throws. Retries come quickly (Verk's `retry_at`) so the demo shows the whole path.
 struct FailWorker: Worker {
     struct Failure: Error, CustomStringConvertible { let description: String }
@@ -120,6 +137,6 @@ struct PrintWorker: Worker {
 }
 
 let demoWorkers: [any Worker.Type] = [
-    NoopWorker.self, SleepWorker.self, FailWorker.self, CrashWorker.self, HangWorker.self,
+    NoopWorker.self, SleepWorker.self, SpinWorker.self, FailWorker.self, CrashWorker.self, HangWorker.self,
     RecordWorker.self, EnqueueWorker.self, AllocWorker.self, LatencyWorker.self, PrintWorker.self,
 ]
