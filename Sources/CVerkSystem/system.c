@@ -2,6 +2,7 @@
 #include "CVerkSystem.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -20,6 +21,10 @@ int verk_pidfd_open(pid_t pid) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+int verk_set_thread_name(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }
 
 int verk_memfd(const char *name) {
