@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import VerkShared
 
 /// Frames to the parent, written by one writer thread that takes everything queued so far in one write:
@@ -7,12 +7,12 @@ import VerkShared
 /// is only written under `writeLock`.
 final class Outbox: @unchecked Sendable {
     private let fd: Int32
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var buffer: [UInt8] = []
     private var writing = false
     private var closed = false
     /// Held around every socket write, so frames written from different threads never interleave.
-    private let writeLock = NSLock()
+    private let writeLock = ThreadLock()
     private let onBrokenPipe: @Sendable () -> Void
 
     init(fd: Int32, onBrokenPipe: @escaping @Sendable () -> Void) {
@@ -21,9 +21,7 @@ final class Outbox: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in writerLoop() }
-        thread.name = "verk-outbox"
-        thread.start()
+        OSThread.start(name: "verk-outbox") { [self] in writerLoop() }
     }
 
     func send(_ frame: Frame) {
