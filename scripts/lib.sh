@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 
 # Debian packages the build, the tests and the demo need (redis-sentinel: the Sentinel failover tests;
-# iproute2: `ip netns` for scripts/chaos's partition).
-VERK_APT_PACKAGES=(pkg-config libhiredis-dev redis-server redis-sentinel ruby-sidekiq ruby-redis-namespace iproute2)
+# iproute2: `ip netns` for scripts/chaos's partition; ruby-rack's rackup and ruby-webrick: Sidekiq's Web UI
+# in SidekiqWebTests).
+VERK_APT_PACKAGES=(pkg-config libhiredis-dev redis-server redis-sentinel ruby-sidekiq ruby-redis-namespace iproute2 ruby-rack ruby-webrick)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -6,9 +6,12 @@ import VerkShared
 ///   again gives the same bytes: numbers keep their literal text, objects their key order;
 /// - a payload that is a job survives what the supervisor does with a failing job: its typed fields read
 ///   without trapping, the retry policy rewrites it into a job that parses again, with the same class and
-///   args, and every field the policy does not own byte for byte (Sidekiq's `bid`, `tags`, custom fields).
+///   args, and every field the policy does not own byte for byte (Sidekiq's `bid`, `tags`, custom fields);
+/// - bytes that are not a job (any of them: not JSON, not UTF-8, no class…) park as a job that parses, that
+///   Sidekiq's API reads (a class, an args array, a jid and a queue), and that gives the bytes back exactly.
 public enum JSONParserInvariants {
     public static func check(_ bytes: [UInt8]) throws(InvariantViolation) {
+        do { _ = try Job(parsing: bytes) } catch { try checkParked(bytes, reason: error) }
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)
@@ -30,6 +33,18 @@ public enum JSONParserInvariants {
         if let job = try? Job(value: value) { try checkJob(job, written: written) }
     }
 
+    static func checkParked(_ bytes: [UInt8], reason: JobDecodingError) throws(InvariantViolation) {
+        let parked = ParkedPayload.park(bytes, reason: reason, origin: .queue("default"), now: 1_795_598_000.5)
+        let again: Job
+        do { again = try Job(parsing: parked.encoded()) } catch {
+            throw InvariantViolation("the parked job for \(bytes.shown) is not a job (\(error))")
+        }
+        try ensure(ParkedPayload.original(of: again) == bytes, "the parked job does not give back the bytes \(bytes.shown)")
+        try ensure(again.errorClass == VerkErrorClass.invalidPayload.rawValue && again.failedAt != nil, "the parked job lacks its error fields")
+        try ensure(again["args"]?.arrayValue != nil && !(again.jid ?? "").isEmpty && again.queue == "default",
+                   "the parked job for \(bytes.shown) lacks a Sidekiq field: \(again.json)")
+    }
+
     /// Numbers are read by callers as Int and Double: neither may trap on any literal.
     static func readEveryNumber(_ value: JSONValue) {
         switch value {
@@ -40,8 +55,9 @@ public enum JSONParserInvariants {
         }
     }
 
-    /// Fields `RetryPolicy.outcome` writes; every other field must survive its rewrite unchanged.
-    static let policyFields: Set<String> = ["queue", "error_message", "error_class", "retry_count", "failed_at", "retried_at", "error_backtrace"]
+    /// Fields `RetryPolicy.outcome` writes (`jid` only when it is missing or empty); every other field must
+    /// survive its rewrite unchanged.
+    static let policyFields: Set<String> = ["jid", "queue", "error_message", "error_class", "retry_count", "failed_at", "retried_at", "error_backtrace"]
 
     static func checkJob(_ job: Job, written: [UInt8]) throws(InvariantViolation) {
         try ensure(job.encoded() == written, "Job.encoded() differs from the writer's bytes for \(written.shown)")
@@ -64,6 +80,8 @@ public enum JSONParserInvariants {
                 throw InvariantViolation("the retry policy's rewrite \(rewritten.shown) is not a job (\(error))")
             }
             try ensure(again.className == job.className, "the rewrite changed the class of \(written.shown)")
+            try ensure(!(again.jid ?? "").isEmpty && ((job.jid ?? "").isEmpty || again.jid == job.jid),
+                       "the rewrite lost or changed the jid of \(written.shown)")
             try ensure(JSONWriter.encode(.array(again.args)) == JSONWriter.encode(.array(job.args)), "the rewrite changed the args of \(written.shown)")
             for member in job.fields where !policyFields.contains(member.key) {
                 try ensure(again[member.key].map { JSONWriter.encode($0) } == JSONWriter.encode(member.value),

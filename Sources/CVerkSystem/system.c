@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,6 +26,10 @@ int verk_pidfd_open(pid_t pid) {
 
 int verk_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), name);
+}
+
+long verk_getrandom(void *buf, size_t length) {
+    return (long)getrandom(buf, length, 0);
 }
 
 int verk_memfd(const char *name) {

@@ -1,8 +1,10 @@
 import VerkShared
 
 /// Turns a failed job into the one atomic move out of the in-progress list: into `retry` at its backoff
-/// time, into `dead` (trimmed), or nowhere (`retry: false`). A payload that is not even JSON goes to
-/// `dead` as the raw string, as Sidekiq does. The policy decides; this only builds the script call.
+/// time, into `dead` (trimmed), or nowhere (`retry: false`). A payload that is not a Sidekiq job goes to
+/// `dead` as a well-formed job holding the original bytes and the reason (`ParkedPayload`), whatever its
+/// `retry` says, and so does a parked job that was put back in a queue. The policy decides; this only
+/// builds the script call.
 struct FailureRecorder {
     let keys: KeySpace
     let policy: RetryPolicy
@@ -12,9 +14,16 @@ struct FailureRecorder {
     var poisonPill = PoisonPillRule(maxKills: 3)
 
     func scriptCall(payload: [UInt8], failure: JobFailure, now: Double) -> (call: ScriptCall, destination: RetryPolicy.Destination) {
-        guard var job = try? Job(parsing: payload) else {
-            return (deadCall(payload: payload, now: now), .dead)
+        var job: Job
+        do {
+            job = try Job(parsing: payload)
+        } catch {
+            let parked = ParkedPayload.park(payload, reason: error, origin: .queue(queue), now: now, timestamps: policy.timestamps)
+            return (deadCall(payload: payload, rewritten: parked.encoded(), now: now), .dead)
         }
+        // A parked job put back in a queue (its worker process refused it) can never run: back to dead as it
+        // was, with the reason it was parked for.
+        if ParkedPayload.isParked(job) { return (deadCall(payload: payload, rewritten: payload, now: now), .dead) }
         let failure = poisonPill.apply(to: &job, failure: failure)
         let retryAt = retrySchedules.schedule(for: job.className)
         let outcome = policy.outcome(for: job, failure: failure, fetchedFrom: queue, now: now, retryAt: retryAt)
@@ -29,8 +38,8 @@ struct FailureRecorder {
         }
     }
 
-    private func deadCall(payload: [UInt8], rewritten: [UInt8]? = nil, now: Double) -> ScriptCall {
+    private func deadCall(payload: [UInt8], rewritten: [UInt8], now: Double) -> ScriptCall {
         ScriptCall(Scripts.failJob, keys: [inProgress, keys.dead],
-                   args: [payload, rewritten ?? payload, now, "dead"] + DeadSetTrim(policy: policy).arguments(now: now))
+                   args: [payload, rewritten, now, "dead"] + DeadSetTrim(policy: policy).arguments(now: now))
     }
 }

@@ -20,7 +20,7 @@ final class QueueManager {
     private let link: SettlementLink
     private let progress: NodeHealth.QueueProgress
     private let logger: Logger
-    private let window: Int
+    private var window: PrefetchWindow
     private var ledger: JobLedger
     private var publisher: WorkPublisher
     private var phase = Phase.running
@@ -106,7 +106,7 @@ final class QueueManager {
 
     private var freeSlots: Int {
         guard children.process?.acceptsJobs == true, phase == .running, !stop.isQuiet else { return 0 }
-        return max(0, window - ledger.inFlight.count)
+        return max(0, window.size - ledger.inFlight.count)
     }
 
     private func waitTimeout(now: Double) -> Double {
@@ -132,7 +132,7 @@ final class QueueManager {
         }
         // While the fetch waits on an empty queue, pipelined fetches would only find nothing.
         let free = queueLooksEmpty ? 0 : freeSlots
-        guard let settled = link.exchange(&ledger.batch, fetch: fetch.fetchCommands(count: free), leaving: isLeaving, now: Timestamp.now()) else { return }
+        guard let settled = link.exchange(&ledger.batch, fetch: fetch.fetchItems(count: free), leaving: isLeaving, now: Timestamp.now()) else { return }
         ledger.report(settled)
         if settled.quarantined > 0 {
             logger.warning("a worker process crashed with several jobs running: they are suspects, re-run one at a time in quarantine",
@@ -140,8 +140,12 @@ final class QueueManager {
             onSuspects()
         }
         for (request, error) in settled.enqueueResults { children.process?.enqueue(.enqueueResult(request: request, error: error)) }
-        if free > 0 { queueLooksEmpty = settled.fetched.count < free }
-        dispatch(settled.fetched)
+        let fetched = fetch.fetched(settled.fetchReplies)
+        if free > 0 {
+            queueLooksEmpty = fetched.count < free
+            window.fetched(backlog: !queueLooksEmpty)
+        }
+        dispatch(fetched)
     }
 
     // MARK: The worker process
@@ -165,7 +169,13 @@ final class QueueManager {
             // No process (paused, backing off): a job a wait under way still brought goes back to the queue.
             dispatch(jobs)
         }
-        for frame in wakeup.frames where ledger.record(frame) { publisher.changed = true }
+        for frame in wakeup.frames {
+            switch frame {
+            case .done(_, let micros), .failed(_, let micros, _, _, _): window.finished(seconds: Double(micros) / 1_000_000)
+            default: break
+            }
+            if ledger.record(frame) { publisher.changed = true }
+        }
         if wakeup.lost { processLost(reason: wakeup.reason) }
     }
 

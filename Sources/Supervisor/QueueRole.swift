@@ -27,8 +27,11 @@ enum QueueRole: Equatable, Sendable {
         self == .normal ? queue : QueueConfiguration(queue.name, concurrency: 1, memoryLimitMB: queue.memoryLimitMB)
     }
 
-    func window(_ queue: QueueConfiguration, _ configuration: VerkConfiguration) -> Int {
-        self == .normal ? queue.concurrency + configuration.prefetch(for: queue) : 1
+    /// How many jobs its worker process holds: the queue's adaptive (or configured) prefetch window; one at
+    /// a time in quarantine.
+    func window(_ queue: QueueConfiguration, _ configuration: VerkConfiguration) -> PrefetchWindow {
+        self == .normal ? PrefetchWindow(concurrency: queue.concurrency, configured: configuration.prefetch)
+                        : PrefetchWindow(concurrency: 1, configured: 0)
     }
 
     /// The name it shows under on Sidekiq's Busy page and in `WorkState`.

@@ -46,14 +46,15 @@ final class ScheduleManager {
             var queueKeys: [String] = []
             var args: [any RedisArgument] = []
             for member in members {
-                guard var job = try? Job(parsing: member) else {
-                    // Not a job: it can never run, so it goes to the dead set rather than block the poller.
-                    logger.error("unparsable member in \(key); moving it to dead", metadata: ["bytes": "\(member.count)"])
-                    try redis.eval(ScriptCall(Scripts.killFromSet, keys: [key, keys.dead],
-                                              args: [member, member, now] + DeadSetTrim(policy: policy).arguments(now: now)))
+                var job: Job
+                let queue: String
+                do {
+                    job = try Job(parsing: member)
+                    queue = try job.pushQueue()
+                } catch {
+                    try park(member, from: key, reason: error, now: now)
                     continue
                 }
-                let queue = job.queue ?? "default"
                 // In the job's own form (Verk's whole seconds, Sidekiq 8's milliseconds), so its writer reads it.
                 job.setTimestamp(.enqueuedAt, Timestamp.now(), defaultFormat: policy.timestamps)
                 queueKeys.append(keys.queue(queue))
@@ -67,5 +68,16 @@ final class ScheduleManager {
         }
         if moved > 0 { logger.debug("enqueued due jobs", metadata: ["set": "\(key)", "count": "\(moved)"]) }
         return moved
+    }
+
+    /// A member that can never run (not a job, or a queue that names none) goes to the dead set as a parked
+    /// job with the reason, claimed by its ZREM like a due job, rather than block the poller or be lost.
+    private func park(_ member: [UInt8], from key: String, reason: JobDecodingError, now: Double) throws(RedisError) {
+        let set = key == keys.retry ? "retry" : "schedule"
+        let parked = ParkedPayload.park(member, reason: reason, origin: .set(set), now: now, timestamps: policy.timestamps)
+        logger.error("a \(set) set member can never run; parked it in the dead set",
+                     metadata: ["reason": "\(reason)", "jid": "\(parked.jid ?? "")", "bytes": "\(member.count)"])
+        try redis.eval(ScriptCall(Scripts.killFromSet, keys: [key, keys.dead],
+                                  args: [member, parked.encoded(), now] + DeadSetTrim(policy: policy).arguments(now: now)))
     }
 }

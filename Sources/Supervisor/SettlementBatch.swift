@@ -51,6 +51,9 @@ struct SettlementBatch {
     /// Payloads this batch will still move out of the in-progress list (for reconciliation).
     var pendingPayloads: [[UInt8]] { acks + requeues + suspects + failures.map(\.payload) }
 
+    private static let lrem = Array("LREM".utf8)
+    private static let fromTail = Array("-1".utf8)
+
     /// Where each part of the batch sits in the pipeline.
     struct Layout {
         var acks: Range<Int> = 0..<0
@@ -83,15 +86,17 @@ struct SettlementBatch {
         let recorder: FailureRecorder
     }
 
-    /// The pipeline: acks, failures, requeues, enqueues, stats (when `flushStats`), then `fetch`.
-    func plan(to target: Target, fetch: [RedisCommand], flushStats: Bool, now: Double) -> Plan {
+    /// The pipeline: acks, failures, requeues, enqueues, stats (when `flushStats`), then `fetch`. Each ack
+    /// is its own `LREM … -1` (from the tail, where the oldest, and usually finished, jobs are): a Lua loop
+    /// of them cost Redis more CPU per job than the commands (measured: 2.5 µs against 1.5 µs).
+    func plan(to target: Target, fetch: [PipelineItem], flushStats: Bool, now: Double) -> Plan {
         var plan = Plan()
         func append(_ items: [PipelineItem]) -> Range<Int> {
             let start = plan.items.count
             plan.items += items
             return start..<plan.items.count
         }
-        plan.layout.acks = append(acks.map { .command(RedisCommand("LREM", target.inProgress, -1, $0)) })
+        plan.layout.acks = append(acks.map { .command(RedisCommand(arguments: [Self.lrem, Array(target.inProgress.utf8), Self.fromTail, $0])) })
         var failureItems: [PipelineItem] = []
         for f in failures {
             let (call, destination) = target.recorder.scriptCall(payload: f.payload, failure: f.failure, now: now)
@@ -112,8 +117,12 @@ struct SettlementBatch {
         let push = JobPush(keys: target.keys, timestamps: target.recorder.policy.timestamps)
         for e in enqueues {
             // Prepared (normalised, client middleware run) in the worker process: only checked and pushed here.
-            guard let job = try? Job(parsing: e.payload) else {
-                plan.layout.refusedEnqueues.append((e.request, "the job is not a valid Sidekiq payload"))
+            let job: Job
+            do {
+                job = try Job(parsing: e.payload)
+                _ = try job.pushQueue()
+            } catch {
+                plan.layout.refusedEnqueues.append((e.request, "the job is not a valid Sidekiq payload: \(error)"))
                 continue
             }
             let commands = push.commands(for: [(job, e.at > 0 ? e.at : nil)], now: now)
@@ -122,7 +131,7 @@ struct SettlementBatch {
         if flushStats && !stats.isEmpty {
             plan.layout.stats = append(stats.commands(keys: target.keys, queue: target.queue, now: now).map(PipelineItem.command))
         }
-        plan.layout.fetch = append(fetch.map(PipelineItem.command))
+        plan.layout.fetch = append(fetch)
         return plan
     }
 
@@ -132,8 +141,8 @@ struct SettlementBatch {
         var recordedFailures: [(payload: [UInt8], failure: JobFailure, destination: RetryPolicy.Destination)] = []
         /// Each enqueue request's answer: nil error when stored.
         var enqueueResults: [(request: UInt64, error: String?)] = []
-        /// Jobs the fetch moved into the in-progress list.
-        var fetched: [[UInt8]] = []
+        /// The fetch's replies (the `FetchStrategy` reads its jobs from them).
+        var fetchReplies: ArraySlice<RedisReply> = []
         /// Error replies to moves (not fetches), for the log.
         var refused: [String] = []
         /// Suspects moved into quarantine.
@@ -173,7 +182,7 @@ struct SettlementBatch {
         }
         settled.enqueueResults += layout.refusedEnqueues.map { ($0.request, $0.reason) }
         settled.refused = replies[..<layout.fetch.lowerBound].compactMap(\.errorMessage)
-        settled.fetched = replies[layout.fetch].compactMap(\.bytes)
+        settled.fetchReplies = replies[layout.fetch]
         func refused(_ i: Int) -> Bool { replies[i].errorMessage.map(Self.isTransient) ?? false }
         let keptAcks = (0..<layout.acks.count).filter { refused(layout.acks.lowerBound + $0) }.map { acks[$0] }
         let keptFailures = (0..<layout.failures.count).filter { refused(layout.failures.lowerBound + $0) }.map { failures[$0] }

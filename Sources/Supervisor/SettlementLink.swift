@@ -36,7 +36,7 @@ final class SettlementLink {
     func connectionLost() { needsReconcile = true }
 
     /// Sends the batch and `fetch` in one pipeline. Nil when Redis failed.
-    func exchange(_ batch: inout SettlementBatch, fetch: [RedisCommand], leaving: Bool, now: Double) -> SettlementBatch.Settled? {
+    func exchange(_ batch: inout SettlementBatch, fetch: [PipelineItem], leaving: Bool, now: Double) -> SettlementBatch.Settled? {
         let flushStats = flushesStats(batch, leaving: leaving, now: now)
         guard batch.hasMoves || flushStats || !fetch.isEmpty else { return nil }
         let plan = batch.plan(to: target, fetch: fetch, flushStats: flushStats, now: now)

@@ -10,7 +10,9 @@ enum ScheduledSet: SetKindName { static let kind = JobSet.Kind.scheduled; static
 enum RetrySet: SetKindName { static let kind = JobSet.Kind.retries; static let commandName = "retries" }
 enum DeadSet: SetKindName { static let kind = JobSet.Kind.dead; static let commandName = "dead" }
 
-/// `verk scheduled|retries|dead list|retry|delete|kill|clear`.
+/// `verk scheduled|retries list|retry|delete|kill|clear` and `verk dead list|retry|delete|clear`: the actions
+/// Sidekiq's API offers on each set. `kill` moves a job to the dead set, so the dead set does not offer it
+/// (typed anyway, it is refused saying so).
 struct SetCommand<Kind: SetKindName>: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
@@ -27,7 +29,11 @@ struct SetList<Kind: SetKindName>: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print a JSON array.") var json = false
-    @Option(help: "At most this many jobs.") var limit = 100
+    @Option(help: "At most this many jobs (0 lists none).") var limit = 100
+
+    func validate() throws {
+        if limit < 0 { throw ValidationError("--limit must be 0 or more (it is how many jobs to list)") }
+    }
 
     func run() throws {
         let set = JobSet(Kind.kind, keys: global.keys)
@@ -68,14 +74,28 @@ extension SetJobCommand {
         }
         let done: Bool
         switch Self.action {
-        case .retry: done = try set.enqueueNow(conn, entry)
+        case .retry:
+            try Self.checkRunnable(entry, jid: jid)
+            done = try set.enqueueNow(conn, entry)
         case .delete: done = try set.delete(conn, entry)
-        case .kill:
-            guard Kind.kind != .dead else { throw CLIError(description: "job \(jid) is already dead") }
-            done = try set.kill(conn, entry)
+        case .kill: done = try set.kill(conn, entry)
         }
         guard done else { throw CLIError(description: "job \(jid) left the \(Kind.commandName) set before it could be changed") }
         print("\(Self.action.rawValue): \(jid)")
+    }
+}
+
+extension SetJobCommand {
+    /// Refuses to enqueue what cannot run, saying why and what to do instead.
+    static func checkRunnable(_ entry: JobSet.Entry, jid: String) throws {
+        guard let job = entry.job else {
+            throw CLIError(description: "job \(jid) in the \(Kind.commandName) set is not a valid job and cannot be enqueued; delete it")
+        }
+        if ParkedPayload.isParked(job) {
+            throw CLIError(description: "job \(jid) is an invalid payload parked in the dead set and cannot run as it is: its original is in "
+                + "\(ParkedPayload.textField) (or \(ParkedPayload.base64Field)); fix it, push it again, then `verk dead delete \(jid)`")
+        }
+        do { _ = try job.pushQueue() } catch { throw CLIError(description: "job \(jid) cannot be enqueued: \(error)") }
     }
 }
 
@@ -94,10 +114,18 @@ struct SetDelete<Kind: SetKindName>: SetJobCommand {
 }
 
 struct SetKill<Kind: SetKindName>: SetJobCommand {
-    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "kill", abstract: "Move the job to the dead set.") }
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "kill", abstract: "Move the job to the dead set.", shouldDisplay: Kind.kind != .dead)
+    }
     static var action: SetJobAction { .kill }
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The job's jid.") var jid: String
+
+    func validate() throws {
+        if Kind.kind == .dead {
+            throw ValidationError("jobs in the dead set are dead already: verk dead offers list, retry, delete and clear")
+        }
+    }
 }
 
 struct SetClear<Kind: SetKindName>: ParsableCommand {

@@ -28,8 +28,11 @@ final class RecordTally {
 
 /// Where every job ended up, and what is left where nothing should be.
 struct Accounting {
-    /// RecordWorker jids never recorded (nor in the dead set).
+    /// RecordWorker jids never recorded, nor in the dead set, nor anywhere else in Redis: gone.
     var lost: [String] = []
+    /// RecordWorker jids never recorded but still in Redis (a queue, an in-progress list, retry or
+    /// schedule) when the deadline passed: not lost, not run yet (the nodes did not keep up).
+    var unfinished: [String] = []
     /// RecordWorker jids in the dead set: killed with their process `max_process_kills` times.
     var deadRecords: [String] = []
     /// jid → its recorded runs, for the jids recorded more than once.
@@ -52,6 +55,7 @@ struct Accounting {
         }
         result.runs = byJid.values.reduce(0) { $0 + $1.count }
         let dead = try deadJobs(redis)
+        let waiting = try waitingJobs(redis)
         let uncertain = Set(pushed.uncertain)
         var expected = Set(pushed.record)
         for jid in uncertain where byJid[Substring(jid)] != nil || dead[jid] != nil {
@@ -63,13 +67,15 @@ struct Accounting {
                 if runs.count > 1 { result.duplicates[jid] = runs }
             } else if dead[jid] != nil {
                 result.deadRecords.append(jid)
+            } else if waiting.contains(jid) {
+                result.unfinished.append(jid)
             } else {
                 result.lost.append(jid)
             }
         }
         result.unknownRecorded = byJid.keys.filter { !expected.contains(String($0)) }.count
         for jid in pushed.poison {
-            if dead[jid] == "Verk.ProcessCrashed" { result.poisonDead += 1 } else { result.poisonMissing.append(jid) }
+            if dead[jid] == "Verk.ProcessCrashed" { result.poisonDead += 1 } else if waiting.contains(jid) { result.unfinished.append(jid) } else { result.poisonMissing.append(jid) }
         }
         result.stranded = try strandedJobs(redis)
         return result
@@ -91,6 +97,25 @@ struct Accounting {
             start += 1000
         }
         return dead
+    }
+
+    /// The jids of every job still in a queue, an in-progress or quarantine list, or the retry or schedule set.
+    static func waitingJobs(_ redis: RedisConnection) throws -> Set<String> {
+        let keys = KeySpace()
+        var lists = [keys.queue("default")]
+        for pattern in ["verk:inprogress:*", "verk:quarantine:*", "verk:quarantine-running:*"] {
+            var cursor = "0"
+            for _ in 0..<10_000 {
+                let reply = try redis.command("SCAN", cursor, "MATCH", pattern, "COUNT", 1000).array ?? []
+                cursor = reply.first?.string ?? "0"
+                lists += (reply.count > 1 ? reply[1].array ?? [] : []).compactMap(\.string)
+                if cursor == "0" { break }
+            }
+        }
+        var payloads: [[UInt8]] = []
+        for key in lists { payloads += (try redis.command("LRANGE", key, 0, -1).array ?? []).compactMap(\.bytes) }
+        for key in [keys.retry, keys.schedule] { payloads += (try redis.command("ZRANGE", key, 0, -1).array ?? []).compactMap(\.bytes) }
+        return Set(payloads.compactMap { (try? Job(parsing: $0))?.jid })
     }
 
     /// Every in-progress and quarantine list that is not empty, the queue, and the retry and schedule sets.

@@ -13,6 +13,8 @@ final class ChaosRun {
         var seconds: Double
         var drain: Double
         var poison: Int
+        /// Threads of chaos-a's and chaos-p's `default` queue (chaos-b gets half).
+        var concurrency: Int
         var demo: String
         var netns: String
         var workDir: String?
@@ -69,7 +71,7 @@ final class ChaosRun {
         let ruby = try RubyPusher(redisURL: redis.url, log: work + "/ruby.log")
         self.ruby = ruby
         try ruby.ping()
-        let cluster = Cluster(redis: redis, partition: partition, demo: options.demo, root: work + "/nodes", say: say)
+        let cluster = Cluster(redis: redis, partition: partition, concurrency: options.concurrency, demo: options.demo, root: work + "/nodes", say: say)
         self.cluster = cluster
         try cluster.start(cluster.a)
         try cluster.start(cluster.p)

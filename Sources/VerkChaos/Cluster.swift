@@ -14,15 +14,15 @@ final class Cluster {
     private(set) var unexpectedExits: [String] = []
     private let say: (String) -> Void
 
-    init(redis: RedisServer, partition: NetworkPartition, demo: String, root: String, say: @escaping (String) -> Void) {
+    init(redis: RedisServer, partition: NetworkPartition, concurrency: Int, demo: String, root: String, say: @escaping (String) -> Void) {
         self.redis = redis
         self.partition = partition
         self.say = say
         // `idle` gets no jobs: one more worker process per supervisor, for the kills to hit and time.
-        a = ChaosNode(id: "chaos-a", queues: ["default:8", "idle:1"], demo: demo, redisURL: redis.url, root: root)
-        p = ChaosNode(id: "chaos-p", queues: ["default:8", "idle:1"], demo: demo, redisURL: redis.url(host: partition.hostAddress),
+        a = ChaosNode(id: "chaos-a", queues: ["default:\(concurrency)", "idle:1"], demo: demo, redisURL: redis.url, root: root)
+        p = ChaosNode(id: "chaos-p", queues: ["default:\(concurrency)", "idle:1"], demo: demo, redisURL: redis.url(host: partition.hostAddress),
                       root: root, partition: partition)
-        b = ChaosNode(id: "chaos-b", queues: ["default:4"], demo: demo, redisURL: redis.url, root: root)
+        b = ChaosNode(id: "chaos-b", queues: ["default:\(max(1, concurrency / 2))"], demo: demo, redisURL: redis.url, root: root)
     }
 
     var nodes: [ChaosNode] { [a, p, b] }

@@ -1,6 +1,8 @@
 import Foundation
 
-/// The run's result: one summary line (`jobs N, lost L, duplicated D, faults …, seconds S`), then the
+/// The run's result: one summary line (`jobs N, lost L, unfinished U, duplicated D, faults …, seconds S`:
+/// lost means nowhere — never run and in no list or set; unfinished means still waiting in Redis at the
+/// deadline, not yet run), then the
 /// duplicates by cause, the orphan window, and whatever must fail the run.
 struct Report {
     let pushed: JobStream.Pushed
@@ -18,7 +20,7 @@ struct Report {
 
     var lost: Int { accounting.lost.count + accounting.deadRecords.count + accounting.poisonMissing.count }
 
-    var passed: Bool { lost == 0 && accounting.stranded.isEmpty && failures.isEmpty }
+    var passed: Bool { lost == 0 && accounting.unfinished.isEmpty && accounting.stranded.isEmpty && failures.isEmpty }
 
     var faultSummary: String {
         var parts: [String] = []
@@ -39,7 +41,7 @@ struct Report {
     func print(_ say: (String) -> Void) {
         let records = pushed.record.count + accounting.uncertainLanded
         say("")
-        say("jobs \(records + pushed.poison.count), lost \(lost), duplicated \(accounting.duplicates.count), faults \(faultSummary), "
+        say("jobs \(records + pushed.poison.count), lost \(lost), unfinished \(accounting.unfinished.count), duplicated \(accounting.duplicates.count), faults \(faultSummary), "
             + String(format: "seconds %.1f", seconds))
         say("  jobs: \(records) RecordWorker (\(pushed.rubyRecord) by Ruby's Sidekiq::Client, \(records - pushed.rubyRecord) by VerkClient), "
             + "\(pushed.poison.count) poison CrashWorker; \(accounting.runs) runs recorded; \(retriedNow) moved from retry by the driver")
@@ -61,7 +63,11 @@ struct Report {
             say("  nodes that exited unasked (restarted):")
             for exit in unexpectedExits { say("    \(exit)") }
         }
-        if !accounting.lost.isEmpty { say("  LOST (never recorded): \(accounting.lost.prefix(10).joined(separator: " "))") }
+        if !accounting.lost.isEmpty { say("  LOST (never recorded, and in no list or set): \(accounting.lost.prefix(10).joined(separator: " "))") }
+        if !accounting.unfinished.isEmpty {
+            say("  UNFINISHED (still waiting in Redis at the deadline: not lost, not yet run — the nodes did not keep up): "
+                + accounting.unfinished.prefix(10).joined(separator: " "))
+        }
         if !accounting.deadRecords.isEmpty { say("  RecordWorker jobs in the dead set: \(accounting.deadRecords.prefix(10).joined(separator: " "))") }
         if !accounting.poisonMissing.isEmpty { say("  poison jobs not in the dead set: \(accounting.poisonMissing.prefix(10).joined(separator: " "))") }
         if accounting.unknownRecorded > 0 { say("  recorded jids no push reported: \(accounting.unknownRecorded)") }

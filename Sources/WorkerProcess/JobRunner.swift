@@ -46,6 +46,14 @@ package struct JobRunner: Sendable {
             let e = JobExecutionError.invalidPayload("\(error)")
             return .failed(JobFailure(errorClass: e.errorClass, message: e.description))
         }
+        // A parked invalid payload put back in a queue (the Web's "Retry now"): its class and args are not the
+        // original job's, so it must not run; the supervisor sends it back to dead.
+        if ParkedPayload.isParked(job) {
+            started(0)
+            let e = JobExecutionError.invalidPayload("it is an invalid payload parked in the dead set, with its original in "
+                + "\(ParkedPayload.textField) (or \(ParkedPayload.base64Field)); fix the original and push that instead")
+            return .failed(JobFailure(errorClass: e.errorClass, message: e.description))
+        }
         do {
             try perform(job, started: started)
             return .done

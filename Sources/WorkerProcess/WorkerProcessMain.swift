@@ -41,7 +41,6 @@ package enum WorkerProcessMain {
         logger[metadataKey: "pid"] = "\(getpid())"
 
         let outbox = Outbox(fd: socketFD) { WorkerProcessExit.now(0) }  // the parent is gone: nothing left to report to
-        outbox.start()
         outbox.send(.hello(version: Frame.protocolVersion, pid: getpid()))
         TermSignal.handle { [logger] in
             logger.info("SIGTERM: flushing and exiting")

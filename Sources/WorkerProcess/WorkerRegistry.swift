@@ -29,8 +29,10 @@ package struct WorkerRegistry: Sendable {
     package var retrySchedules: RetrySchedules { RetrySchedules(entries.mapValues(\.retryAt)) }
 
     private static func entry<W: Worker>(for worker: W.Type) -> Entry {
-        Entry(className: W.className, options: W.options, retryAt: { W.retryAt(failedAt: $0, retryCount: $1) }) { job, context in
-            let args = try WorkerArguments.decode(W.Arguments.self, from: job.args, className: W.className)
+        // Once: the default `className` is `String(describing:)`, a reflection costly enough per job to show.
+        let className = W.className
+        return Entry(className: className, options: W.options, retryAt: { W.retryAt(failedAt: $0, retryCount: $1) }) { job, context in
+            let args = try WorkerArguments.decode(W.Arguments.self, from: job.args, className: className)
             try W().perform(args, context: context)
         }
     }

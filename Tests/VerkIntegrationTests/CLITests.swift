@@ -56,6 +56,36 @@ import VerkShared
         #expect(try conn.command("ZCARD", keys.dead).int == 0)
     }
 
+    /// Each set offers the actions that make sense on it: `kill` (to the dead set, as Sidekiq's API does) on
+    /// scheduled and retries, not on dead; `--limit 0` lists none and a negative limit is refused.
+    @Test func setCommandsAreCoherentAcrossTheSetsAndLimitZeroListsNone() throws {
+        for (set, offersKill) in [("scheduled", true), ("retries", true), ("dead", false)] {
+            let help = try Binaries.verk([set, "--help"])
+            let subcommands = help.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /^  ([a-z]+)\b/).map { String($0.1) } }
+            #expect(subcommands == ["list", "retry", "delete"] + (offersKill ? ["kill"] : []) + ["clear"], "\(set): \(help.stdout)")
+        }
+        let ns = TestRedis.freshNamespace()
+        let keys = KeySpace(namespace: ns)
+        let conn = try TestRedis.connection()
+        var job = Job(className: "Later", args: [1])
+        JobPush.normalize(&job, now: Timestamp.now())
+        try conn.command("ZADD", keys.schedule, Timestamp.now() + 600, job.encoded())
+        let none = try Binaries.verk(["scheduled", "list", "--json", "--limit", "0", "--namespace", ns])
+        let listed = try JSONParser.parse(none.stdout)
+        #expect(none.status == 0 && listed == [], "\(none.stdout)")
+        let negative = try Binaries.verk(["scheduled", "list", "--limit=-1", "--namespace", ns])
+        #expect(negative.status != 0 && negative.stderr.contains("--limit must be 0 or more"))
+
+        let kill = try Binaries.verk(["scheduled", "kill", job.jid!, "--namespace", ns])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        let seen = try Sidekiq.json("puts JSON.generate({scheduled: Sidekiq::ScheduledSet.new.size, dead: Sidekiq::DeadSet.new.map(&:jid)})",
+                                    namespace: ns)
+        #expect(seen == ["scheduled": 0, "dead": [.string(job.jid!)]])
+        let deadKill = try Binaries.verk(["dead", "kill", job.jid!, "--namespace", ns])
+        #expect(deadKill.status != 0 && deadKill.stderr == "verk: jobs in the dead set are dead already: verk dead offers list, retry, delete and clear\n")
+        #expect(try conn.command("ZCARD", keys.dead).int == 1, "a refused kill leaves the dead job where it is")
+    }
+
     /// Every bad input exits non-zero with exactly one line on stderr, and never prints a password.
     @Test(arguments: [
         (["enqueue", "default", "X", "[1,"], "not valid JSON"),

@@ -370,30 +370,3 @@ import VerkShared
         #expect(node.stop() == 0)
     }
 }
-
-@Suite(.serialized) struct BadPayloadTests {
-    /// Payloads a worker process cannot run are parked with a reason, never looped or dropped, and the
-    /// queue keeps serving: one over the frame limit, one that is not JSON, one without `args`.
-    @Test func oversizeAndMalformedPayloadsAreParkedAndTheQueueKeepsServing() throws {
-        let ns = TestRedis.freshNamespace()
-        let keys = KeySpace(namespace: ns)
-        let file = RecordFile()
-        defer { file.remove() }
-        let node = try DemoNode(namespace: ns, queues: ["default:2"], extraEnv: ["VERK_MAX_JOB_SIZE": "100000"])
-        let conn = try TestRedis.connection()
-        let huge = Job(className: "NoopWorker", args: [.string(String(repeating: "x", count: 200_000))])
-        try conn.command("LPUSH", keys.queue("default"), huge.encoded())
-        try conn.command("LPUSH", keys.queue("default"), Array("{not json".utf8))
-        try conn.command("LPUSH", keys.queue("default"), Array(#"{"class":"NoopWorker","jid":"abc"}"#.utf8))
-        let client = try VerkClient(url: TestRedis.url, namespace: ns)
-        let good = try enqueueRecords(client, file: file, count: 20, queue: "default")
-        try eventually("the good jobs to run") { Set(file.counts().keys) == Set(good) }
-        try eventually("the three bad payloads to be parked in dead") { try conn.command("ZCARD", keys.dead).int == 3 }
-        let dead = try JobSet(.dead, keys: keys).list(conn, limit: 10)
-        let classes = Set(dead.compactMap { $0.job?.errorClass })
-        #expect(classes == ["Verk.PayloadTooLarge"], "the oversize job is parked with its reason")
-        #expect(dead.contains { String(decoding: $0.member, as: UTF8.self) == "{not json" }, "invalid JSON is kept as the raw string")
-        #expect(node.latestPID("default") == node.workerPIDs().first?.pid, "no worker process was lost to a bad payload")
-        #expect(node.stop() == 0)
-    }
-}

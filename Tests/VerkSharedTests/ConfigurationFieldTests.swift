@@ -134,6 +134,25 @@ import Testing
         }
     }
 
+    /// The text after a queue's last ':' is its concurrency: a typo there is refused, not taken as part of
+    /// the name (`default:x` was a queue named "default:x" with concurrency 10).
+    @Test func aQueueWhoseConcurrencyIsNotANumberIsRefused() throws {
+        for text in ["default:x", "default:", "a:b", "mail:5x"] {
+            #expect {
+                var configuration = VerkConfiguration()
+                try configuration.apply(environment: ["VERK_QUEUES": "low:2,\(text)"])
+            } throws: { error in
+                let message = "\(error)"
+                return message.contains("queues = '\(text)'") && message.contains("expected NAME:CONCURRENCY")
+                    && message.contains("(from VERK_QUEUES)") && !message.contains("\n")
+            }
+        }
+        var configuration = VerkConfiguration()
+        try configuration.apply(environment: ["VERK_QUEUES": "mail, low:3, a:b:2"])
+        #expect(configuration.queues == [QueueConfiguration("mail"), QueueConfiguration("low", concurrency: 3),
+                                         QueueConfiguration("a:b", concurrency: 2)])
+    }
+
     @Test func deadMaxJobsIsExqsNameForMaxDeadJobs() throws {
         let path = try write(#"{"dead_max_jobs": 50}"#)
         defer { unlink(path) }

@@ -36,9 +36,14 @@ import Testing
         #expect(RetryPolicy(maxRetries: 1).outcome(for: try job(["retry_count": 0]), failure: failure, fetchedFrom: "q").destination == .dead)
     }
 
-    @Test func retryZeroIsDeadAndFalseIsDiscarded() throws {
+    @Test func retryZeroIsDeadFalseIsDiscardedAndNullIsTheDefault() throws {
         #expect(RetryPolicy().outcome(for: try job(["retry": 0]), failure: failure, fetchedFrom: "q").destination == .dead)
         #expect(RetryPolicy().outcome(for: try job(["retry": false]), failure: failure, fetchedFrom: "q").destination == .discard)
+        // Sidekiq 6.4 gives a nil `retry` the worker's option (true by default): 25 retries, not a discard.
+        guard case .retry = RetryPolicy().outcome(for: try job(["retry": .null]), failure: failure, fetchedFrom: "q").destination else {
+            Issue.record("a job with retry: null must be retried"); return
+        }
+        #expect(RetryPolicy().outcome(for: try job(["retry": .null, "retry_count": 24]), failure: failure, fetchedFrom: "q").destination == .dead)
         #expect(RetryPolicy().outcome(for: try job(["retry": 0, "dead": false]), failure: failure, fetchedFrom: "q").destination == .discard)
     }
 
@@ -49,6 +54,18 @@ import Testing
         #expect(Backtrace.decode(encoded) == ["a.swift:1"])
         let none = RetryPolicy().outcome(for: try job(), failure: failure, fetchedFrom: "default")
         #expect(none.job["error_backtrace"] == nil)
+        let empty = RetryPolicy().outcome(for: try job(["retry_queue": ""]), failure: failure, fetchedFrom: "default")
+        #expect(empty.job.queue == "default", "an empty retry_queue names no queue: the retry goes where the job came from")
+    }
+
+    /// Sidekiq's Web and API find a retry or dead entry by its jid: a job pushed without one gets one.
+    @Test func aJobWithoutAJidGetsOneWhenItFails() throws {
+        for jid in [nil, JSONValue.string("")] {
+            var bare = try job()
+            bare["jid"] = jid
+            #expect(RetryPolicy().outcome(for: bare, failure: failure, fetchedFrom: "q").job.jid?.count == 24)
+        }
+        #expect(RetryPolicy().outcome(for: try job(), failure: failure, fetchedFrom: "q").job.jid == "0f3a9c2e71d84b56a1e0c4d9")
     }
 
     @Test func unknownFieldsSurviveTheRewrite() throws {
@@ -86,9 +103,32 @@ import Testing
     @Test func retrySettingFollowsSidekiq() {
         #expect(RetrySetting(json: .bool(true)) == .enabled)
         #expect(RetrySetting(json: nil) == .enabled, "absent: the worker's default applies")
-        #expect(RetrySetting(json: .null) == .disabled)
+        #expect(RetrySetting(json: .null) == .enabled, "null: Sidekiq 6.4 applies the worker's option, true by default")
+        #expect(RetrySetting(json: .bool(false)) == .disabled)
         #expect(RetrySetting(json: 5) == .limit(5))
         #expect(RetrySetting(json: "yes") == .enabled)
+    }
+
+    /// Sidekiq's client (job_util.rb) refuses a job whose queue is empty or null, and fills `default` only
+    /// when `queue` is absent: a push never reaches a `queue:` list that nothing serves.
+    @Test func aQueueThatNamesNoQueueIsRefusedAtPush() throws {
+        #expect(try Job(parsing: Array(#"{"class":"A","args":[]}"#.utf8)).pushQueue() == "default")
+        for (queue, what) in [(JSONValue.string(""), "an empty string"), (.null, "null"), (5, "a number")] {
+            var job = Job(className: "A", args: [])
+            job["queue"] = queue
+            #expect(throws: JobDecodingError.invalidQueue(what)) { try job.pushQueue() }
+            #expect(throws: JobDecodingError.invalidQueue(what)) { try JobPush.prepare([job], at: 60, middleware: ClientMiddlewareChain()) }
+        }
+        struct EmptyQueue: ClientMiddleware {
+            func willPush(_ job: inout Job, at: Double?) throws -> Bool { job.queue = ""; return true }
+        }
+        let refused = #expect(throws: JobDecodingError.self) {
+            try JobPush.prepare([Job(className: "A", args: [])], at: 60, middleware: ClientMiddlewareChain([EmptyQueue()]))
+        }
+        #expect(refused?.description.contains("give it a queue") == true)
+        var absent = Job(className: "A", args: [])
+        absent["queue"] = nil
+        #expect(try JobPush.prepare([absent], at: nil, middleware: ClientMiddlewareChain()).first?.job.queue == "default")
     }
 
     @Test func jidsAre24LowercaseHex() {

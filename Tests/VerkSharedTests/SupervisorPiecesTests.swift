@@ -36,26 +36,35 @@ import VerkShared
         batch.requeue([Array("r1".utf8)])
         batch.enqueue(request: 7, at: 0, payload: job)
         batch.enqueue(request: 8, at: 0, payload: Array("not json".utf8))
-        let plan = batch.plan(to: target, fetch: [RedisCommand("LMOVE", "a", "b", "RIGHT", "LEFT"), RedisCommand("LMOVE", "a", "b", "RIGHT", "LEFT")],
-                              flushStats: true, now: 1_700_000_000)
+        let fetch = ReliableFetch.items(source: "a", destination: "b", count: 1_500)
+        let plan = batch.plan(to: target, fetch: fetch, flushStats: true, now: 1_700_000_000)
         let l = plan.layout
         #expect(l.acks == 0..<2 && l.failures == 2..<3 && l.requeue == 3..<4)
         #expect(l.enqueues.map(\.request) == [7] && l.refusedEnqueues.map(\.request) == [8])
         #expect(l.enqueues[0].replies == 4..<6, "SADD queues + LPUSH")
         #expect(l.stats.count == 18, "processed and failed: totals, daily keys, the per-queue hash, Exq's realtime counters, Sidekiq 7's class metrics")
-        #expect(l.fetch == l.stats.upperBound..<plan.items.count && l.fetch.count == 2)
+        #expect(l.fetch == l.stats.upperBound..<plan.items.count && l.fetch.count == 2, "1,500 jobs: two fetch_jobs calls of at most 1,000")
         var replies = [RedisReply](repeating: .integer(1), count: plan.items.count)
         replies[l.failures.lowerBound] = .error("NOSCRIPT busy")   // the failure move was refused
         replies[l.enqueues[0].replies.upperBound - 1] = .error("OOM")
-        replies[l.fetch.lowerBound] = .bulk(job)
-        replies[l.fetch.lowerBound + 1] = .null
+        replies[l.fetch.lowerBound] = .array([.bulk(job)])
+        replies[l.fetch.lowerBound + 1] = .array([])
         let settled = batch.settle(plan, replies: replies)
         #expect(settled.recordedFailures.isEmpty, "a refused move is not reported as recorded")
         #expect(settled.enqueueResults.map(\.request) == [7, 8])
         #expect(settled.enqueueResults[0].error == "OOM" && settled.enqueueResults[1].error != nil)
-        #expect(settled.fetched == [job])
+        #expect(Array(settled.fetchReplies) == [.array([.bulk(job)]), .array([])])
         #expect(settled.refused.count == 2)
         #expect(batch.isEmpty, "what was sent leaves the batch")
+    }
+
+    /// A running job's enqueue whose queue names no queue is refused with the reason, never pushed to `queue:`.
+    @Test func anEnqueueWithAnEmptyQueueIsRefused() {
+        var batch = SettlementBatch()
+        batch.enqueue(request: 9, at: 1_900_000_000, payload: Array(#"{"class":"A","args":[],"jid":"j2","queue":""}"#.utf8))
+        let plan = batch.plan(to: target, fetch: [], flushStats: false, now: 1_800_000_000)
+        #expect(plan.layout.enqueues.isEmpty && plan.layout.refusedEnqueues.map(\.request) == [9])
+        #expect(plan.layout.refusedEnqueues.first?.reason.contains("'queue' is an empty string") == true)
     }
 
     @Test func aFailedRoundTripKeepsEverythingForTheNextPlan() {

@@ -1,6 +1,7 @@
 #ifndef CVERK_SYSTEM_H
 #define CVERK_SYSTEM_H
 #include <stdint.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /// Arms PR_SET_PDEATHSIG (prctl is variadic, so Swift cannot call it).
@@ -24,5 +25,9 @@ int verk_memfd(const char *name);
 /// Atomic 64-bit store (release) and load (acquire) on memory shared between processes.
 void verk_store_release_u64(uint64_t *address, uint64_t value);
 uint64_t verk_load_acquire_u64(const uint64_t *address);
+
+/// getrandom(2): fills `buf` with up to `length` bytes from the kernel's cryptographic source; the count,
+/// or -1 with errno.
+long verk_getrandom(void *buf, size_t length);
 
 #endif

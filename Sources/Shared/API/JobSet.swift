@@ -10,7 +10,8 @@ public struct JobSet: Sendable {
         /// The exact stored string: its bytes are its identity.
         public var member: [UInt8]
         public var score: Double
-        /// Nil when the member is not a valid job (Sidekiq puts unparsable payloads in `dead` as they are).
+        /// Nil when the member is not a valid job (Sidekiq puts unparsable payloads in `dead` as they are; Verk
+        /// parks them as jobs, `ParkedPayload`).
         public var job: Job?
         /// The job's jid; for a member that is not a valid job but still a JSON object, its `jid` field.
         public var jid: String? {
@@ -41,9 +42,11 @@ public struct JobSet: Sendable {
     }
 
     /// Entries in the Web's order: due first for schedule and retry, newest first for dead.
+    /// At most `limit` entries: none for 0 or less (a range ending at -1 would be the whole set).
     public func list(_ conn: RedisConnection, limit: Int = 100) throws(RedisError) -> [Entry] {
+        guard limit > 0 else { return [] }
         let command = kind == .dead ? "ZREVRANGE" : "ZRANGE"
-        let reply = try conn.command(command, key, 0, max(0, limit) - 1, "WITHSCORES")
+        let reply = try conn.command(command, key, 0, limit - 1, "WITHSCORES")
         return Self.entries(from: reply.array ?? [])
     }
 
@@ -63,13 +66,13 @@ public struct JobSet: Sendable {
 
     /// "Retry now" / "Add to queue": back to its queue at once with a fresh `enqueued_at`; from the retry
     /// and dead sets `retry_count` goes down by one, as the Web does, so the next failure counts the same.
+    /// False, with nothing moved, for a member that is not a job or whose `queue` names no queue.
     @discardableResult
     public func enqueueNow(_ conn: RedisConnection, _ entry: Entry, now: Double = Timestamp.now()) throws(RedisError) -> Bool {
-        guard var job = entry.job else { return false }
+        guard var job = entry.job, let queue = try? job.pushQueue() else { return false }
         // At Int.min (a hostile payload), - 1 would trap: the count stays.
         if kind != .scheduled, let count = job.retryCount { job.retryCount = count > .min ? count - 1 : count }
         job.setTimestamp(.enqueuedAt, now, defaultFormat: policy.timestamps)
-        let queue = job.queue ?? "default"
         let moved = try conn.eval(ScriptCall(Scripts.pushFromSet, keys: [key, keys.queues, keys.queue(queue)],
                                              args: [entry.member, job.encoded(), queue]))
         return moved.int == 1

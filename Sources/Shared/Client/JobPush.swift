@@ -17,10 +17,11 @@ package struct JobPush: Sendable {
 
     /// Fills what Sidekiq's client fills: `jid` and `created_at` if absent (in `timestamps` unless the job
     /// has a form of its own), `queue` and `retry` defaults (a Verk job's `max_retry_count` is its retry).
+    /// Only an absent `queue` becomes `default`: an empty one is refused by `prepare`, as Sidekiq refuses it.
     package static func normalize(_ job: inout Job, now: Double, timestamps: TimestampFormat = .seconds) {
         if job.jid?.isEmpty ?? true { job.jid = JobID.generate() }
         if job.createdAt == nil { job.setTimestamp(.createdAt, now, defaultFormat: timestamps) }
-        if (job.queue ?? "").isEmpty { job.queue = "default" }
+        if job["queue"] == nil { job.queue = "default" }
         if job["retry"] == nil && job["max_retry_count"] == nil { job["retry"] = .bool(true) }
     }
 
@@ -33,7 +34,8 @@ package struct JobPush: Sendable {
     }
 
     /// Normalises the jobs, resolves `at` (Sidekiq's `perform_in`/`perform_at`) and runs the middleware chain
-    /// on each; jobs a middleware skips are left out. A middleware that throws refuses the whole call. With a
+    /// on each; jobs a middleware skips are left out. A middleware that throws refuses the whole call, and so
+    /// does a job whose `queue` names no queue once the middleware ran (`JobDecodingError.invalidQueue`). With a
     /// tracer bootstrapped, each job's push is a span whose context the job carries (`JobTracing`).
     package static func prepare(
         _ jobs: [Job], at: Double?, middleware: ClientMiddlewareChain, now: Double = Timestamp.now(),
@@ -46,13 +48,14 @@ package struct JobPush: Sendable {
         for var job in jobs {
             normalize(&job, now: now, timestamps: timestamps)
             guard try middleware.apply(&job, at: time) else { continue }
+            _ = try job.pushQueue()
             if let tracer { JobTracing.push(&job, at: time, tracer: tracer) }
             ready.append((job, time))
         }
         return ready
     }
 
-    /// The commands to push already-normalized jobs. `at` nil means now.
+    /// The commands to push prepared jobs (their queue checked: `Job.pushQueue`). `at` nil means now.
     package func commands(for jobs: [(job: Job, at: Double?)], now: Double) -> [RedisCommand] {
         var commands: [RedisCommand] = []
         var immediate: [(queue: String, payloads: [[UInt8]])] = []
@@ -66,7 +69,7 @@ package struct JobPush: Sendable {
                 scheduled.append(job.encoded())
             } else {
                 job.setTimestamp(.enqueuedAt, now, defaultFormat: timestamps)
-                let queue = job.queue ?? "default"
+                let queue = (try? job.pushQueue()) ?? "default"
                 if let i = immediate.firstIndex(where: { $0.queue == queue }) {
                     immediate[i].payloads.append(job.encoded())
                 } else {

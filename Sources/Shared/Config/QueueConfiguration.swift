@@ -29,19 +29,21 @@ public struct QueueConfiguration: Sendable, Equatable {
         ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || "_:.-".unicodeScalars.contains(c)
     }
 
-    /// Parses `name` or `name:concurrency` (queue names may themselves hold ':').
+    /// Parses `name` or `name:concurrency`. Text after the last ':' is the concurrency and must be a whole
+    /// number: `default:x` is refused rather than read as a queue named `default:x`, so a name that itself
+    /// holds ':' is written with its concurrency (`a:b:10`).
     public init(parsing text: String, defaultConcurrency: Int = 10) throws(ConfigurationError) {
         guard !text.isEmpty else { throw .invalid(field: "queues", value: text, reason: "empty queue name") }
-        if let colon = text.lastIndex(of: ":") {
-            let tail = text[text.index(after: colon)...]
-            if let n = Int(tail) {
-                self.init(String(text[..<colon]), concurrency: n)
-                return
-            }
-            if tail.isEmpty || tail.allSatisfy({ $0.isNumber || $0 == "-" }) {
-                throw .invalid(field: "queues", value: text, reason: "expected NAME:CONCURRENCY, e.g. default:10")
-            }
+        guard let colon = text.lastIndex(of: ":") else {
+            self.init(text, concurrency: defaultConcurrency)
+            return
         }
-        self.init(text, concurrency: defaultConcurrency)
+        let tail = text[text.index(after: colon)...]
+        guard let n = Int(tail) else {
+            let what = tail.isEmpty ? "the concurrency is missing" : "'\(tail)' is not a whole number"
+            throw .invalid(field: "queues", value: text, reason:
+                "expected NAME:CONCURRENCY, e.g. default:10 (\(what); a name holding ':' is written with its concurrency, e.g. a:b:10)")
+        }
+        self.init(String(text[..<colon]), concurrency: n)
     }
 }

@@ -137,12 +137,16 @@ public enum JSONParser {
         mutating func parseString() throws(JSONError) -> String {
             index += 1
             let start = index
-            // Fast path: no escapes, valid UTF-8.
+            // Fast path: no escapes, valid UTF-8. ASCII (nearly every key and most values) needs no
+            // validation, and `String(decoding:)` of it is specialised; `String(validating:)` instantiates
+            // generic metadata at each call.
+            var high: UInt8 = 0
             while index < bytes.count {
                 let b = bytes[index]
                 if b == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                     index += 1
+                    if high < 0x80 { return String(decoding: slice, as: UTF8.self) }
                     guard let s = String(validating: slice, as: UTF8.self) else {
                         throw JSONError(offset: start, reason: "string is not valid UTF-8")
                     }
@@ -150,6 +154,7 @@ public enum JSONParser {
                 }
                 if b == UInt8(ascii: "\\") { break }
                 if b < 0x20 { throw error("unescaped control character in string") }
+                high |= b
                 index += 1
             }
             var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))

@@ -23,6 +23,18 @@ public enum JSONValue: Sendable, Hashable {
     public var isNull: Bool { if case .null = self { return true }; return false }
 
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
+
+    /// What kind of value this is, for messages: "null", "a boolean", "a number", "a string", "an array", "an object".
+    package var kindDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
 }
 
 /// A JSON number held as its literal text, so re-encoding writes exactly what was read.
@@ -34,13 +46,18 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     public init(_ value: Int) { literal = String(value) }
     /// Always written with a `.` or an exponent: Sidekiq 8 reads a JSON integer timestamp as milliseconds.
     public init(_ value: Double) {
-        var text = value.isFinite ? "\(value)" : "0.0"
-        if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { text += ".0" }
+        var text = value.isFinite ? value.description : "0.0"
+        if !Self.hasFractionOrExponent(text) { text += ".0" }
         literal = text
     }
 
     /// True when the literal has no fraction or exponent (a JSON "integer").
-    public var isInteger: Bool { !literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) }
+    public var isInteger: Bool { !Self.hasFractionOrExponent(literal) }
+
+    /// Over the UTF-8 bytes: iterating Characters (grapheme breaking) cost more than the number itself.
+    private static func hasFractionOrExponent(_ text: String) -> Bool {
+        text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+    }
     public var intValue: Int? { isInteger ? Int(literal) : Double(literal).flatMap { $0 == $0.rounded() && abs($0) < 9e15 ? Int($0) : nil } }
     public var doubleValue: Double? { Double(literal) }
     public var description: String { literal }

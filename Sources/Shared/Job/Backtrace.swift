@@ -3,12 +3,12 @@
 package enum Backtrace {
     package static func encode(_ lines: [String]) -> String {
         let json = JSONWriter.encode(.array(lines.map(JSONValue.string)))
-        return base64(zlibStored(json))
+        return Base64.encode(zlibStored(json))
     }
 
     /// Decodes what Sidekiq (or we) wrote; nil if it is not that format.
     package static func decode(_ text: String) -> [String]? {
-        guard let compressed = unbase64(text), let json = inflateStored(compressed) ?? nil,
+        guard let compressed = Base64.decode(text), let json = inflateStored(compressed) ?? nil,
               let array = try? JSONParser.parse(json).arrayValue else { return nil }
         return array.compactMap(\.stringValue)
     }
@@ -55,43 +55,5 @@ package enum Backtrace {
             b = (b + a) % 65_521
         }
         return b << 16 | a
-    }
-
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func base64(_ data: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((data.count + 2) / 3 * 4)
-        var i = 0
-        while i < data.count {
-            let b0 = data[i], b1 = i + 1 < data.count ? data[i + 1] : 0, b2 = i + 2 < data.count ? data[i + 2] : 0
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            out.append(i + 1 < data.count ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            out.append(i + 2 < data.count ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Lenient: skips newlines (Sidekiq 6.4 writes MIME base64 with a newline every 60 characters).
-    static func unbase64(_ text: String) -> [UInt8]? {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
-        var out: [UInt8] = []
-        var acc: UInt32 = 0, bits = 0
-        for c in text.utf8 {
-            if c == UInt8(ascii: "=") { break }
-            if c == 0x0A || c == 0x0D { continue }
-            let v = table[Int(c)]
-            guard v != 0xFF else { return nil }
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8((acc >> UInt32(bits)) & 0xFF))
-            }
-        }
-        return out
     }
 }

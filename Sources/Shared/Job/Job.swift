@@ -13,7 +13,7 @@ public struct Job: Sendable, Equatable {
     }
 
     public init(value: JSONValue) throws(JobDecodingError) {
-        guard case .object(let object) = value else { throw .notAnObject }
+        guard case .object(let object) = value else { throw .notAnObject(value.kindDescription) }
         guard case .string(let cls)? = object["class"], !cls.isEmpty else { throw .missingClass }
         guard Self.argsArray(object["args"]) != nil else { throw .argsNotAnArray }
         fields = object
@@ -52,6 +52,16 @@ public struct Job: Sendable, Equatable {
         get { fields["queue"]?.stringValue }
         set { fields["queue"] = newValue.map(JSONValue.string) }
     }
+    /// The queue a push sends the job to, by Sidekiq's client's rule (job_util.rb): `default` when `queue` is
+    /// absent; an empty, null or non-string `queue` is refused, as Sidekiq refuses it ("Job must include a
+    /// valid queue name"), rather than pushed to a `queue:` list that nothing serves.
+    package func pushQueue() throws(JobDecodingError) -> String {
+        guard let value = fields["queue"] else { return "default" }
+        guard case .string(let name) = value, !name.isEmpty else {
+            throw .invalidQueue(value.stringValue != nil ? "an empty string" : value.kindDescription)
+        }
+        return name
+    }
     /// A string; a number (no known system writes one, but it still names the job) reads as its literal.
     public var jid: String? {
         get { fields["jid"]?.stringValue ?? fields["jid"]?.numberValue?.literal }
@@ -85,8 +95,9 @@ public struct Job: Sendable, Equatable {
         get { fields["error_message"]?.stringValue }
         set { fields["error_message"] = newValue.map(JSONValue.string) }
     }
-    /// `retry_queue`: where retries go instead of the queue the job was fetched from.
-    public var retryQueue: String? { fields["retry_queue"]?.stringValue }
+    /// `retry_queue`: where retries go instead of the queue the job was fetched from. An empty one names no
+    /// queue (Sidekiq would push the retry to `queue:`, which nothing serves) and is ignored.
+    public var retryQueue: String? { fields["retry_queue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
     /// `dead: false` skips the dead set when retries are exhausted.
     public var skipsDeadSet: Bool { fields["dead"] == .bool(false) }
     /// The `backtrace` option: nil = none, Int.max = all lines, N = first N lines.
@@ -119,16 +130,21 @@ public struct Job: Sendable, Equatable {
 
 public enum JobDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidJSON(JSONError)
-    case notAnObject
+    /// What the payload is instead ("an array", "a string", …).
+    case notAnObject(String)
     case missingClass
     case argsNotAnArray
+    /// What the `queue` is instead of a name ("an empty string", "null", …).
+    case invalidQueue(String)
 
     public var description: String {
         switch self {
         case .invalidJSON(let e): return "job payload is not valid JSON (\(e))"
-        case .notAnObject: return "job payload is not a JSON object"
-        case .missingClass: return "job payload has no 'class' string"
+        case .notAnObject(let kind): return "job payload is \(kind), not a JSON object"
+        case .missingClass: return "job payload has no 'class' string naming its worker"
         case .argsNotAnArray: return "job payload's 'args' is missing or is neither a JSON array nor a string holding one (as Verk writes)"
+        case .invalidQueue(let what):
+            return "job's 'queue' is \(what), not a queue name (Sidekiq's client refuses such a job); give it a queue, or leave 'queue' out for 'default'"
         }
     }
 }

@@ -1,7 +1,8 @@
 /// Every `error_class` Verk itself writes on a failed job, in one place: Sidekiq's Web UI and API show
 /// them, and users match on them, so each is spelled once.
 public enum VerkErrorClass: String, Sendable, CaseIterable {
-    /// The payload is not a Sidekiq job (not JSON, or no `class`).
+    /// The payload is not a Sidekiq job (not JSON or not UTF-8, not an object, no `class`, `args` not an array,
+    /// or a scheduled job whose `queue` names no queue): parked in dead as a job holding it (`ParkedPayload`).
     case invalidPayload = "Verk.InvalidPayload"
     /// No worker is registered for the job's `class`.
     case unknownWorker = "Verk.UnknownWorker"

@@ -1,7 +1,7 @@
 /// The one owner of how the dead set stays bounded, as Sidekiq's `DeadSet#kill` keeps it: a job that goes
 /// dead is added with score `now`, then entries older than `dead_timeout` and all but the newest
 /// `max_dead_jobs` are removed — in the same script as the move, so no path can let the set grow unbounded.
-/// Every script that adds to `dead` (a failed job, a killed retry or scheduled job, an unparsable member)
+/// Every script that adds to `dead` (a failed job, a killed retry or scheduled job, a parked invalid payload)
 /// runs `lua` with `arguments`.
 package struct DeadSetTrim: Sendable {
     package let policy: RetryPolicy

@@ -37,6 +37,8 @@ public struct RetryPolicy: Sendable, Equatable {
     ) -> Outcome {
         var job = original
         let dialect = job.dialect
+        // Sidekiq's Web and API (and `verk retries|dead`) address an entry by its jid: one without is given one.
+        if (job.jid ?? "").isEmpty { job.jid = JobID.generate() }
         job.queue = job.retryQueue ?? queue
         job.errorMessage = String(failure.message.prefix(10_000))
         job.errorClass = failure.errorClass

@@ -252,12 +252,14 @@ public final class RedisConnection {
         try ensureConnected(for: "pipeline of \(commands.count) (from \(commands[0].name))")
         try applyTimeout(configuration.commandTimeout)
         guard let context else { throw .connect(endpoint: endpoint, reason: "not connected") }
-        for command in commands {
-            let rc = Self.withArgv(command.arguments) { argc, argv, lens in
-                redisAppendCommandArgv(context, argc, argv, lens)
-            }
-            if rc != REDIS_OK { throw failure(command: command.name) }
+        // One block for the whole pipeline, written by hiredis at the first reply read.
+        var wire: [UInt8] = []
+        wire.reserveCapacity(commands.reduce(0) { $0 + RESPEncoder.size(of: $1.arguments) })
+        for command in commands { RESPEncoder.append(command.arguments, to: &wire) }
+        let rc = wire.withUnsafeBytes { raw in
+            redisAppendFormattedCommand(context, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
         }
+        if rc != REDIS_OK { throw failure(command: commands[0].name) }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
         for command in commands {

@@ -21,4 +21,11 @@ package struct ScriptCall: Sendable {
         self.keys = keys
         self.args = args.map(\.redisBytes)
     }
+
+    /// A call whose arguments are raw byte strings (payloads), taken as they are.
+    package init(_ script: RedisScript, keys: [String], rawArgs: [[UInt8]]) {
+        self.script = script
+        self.keys = keys
+        self.args = rawArgs
+    }
 }

@@ -18,6 +18,21 @@ package enum Scripts {
         return 1
         """)
 
+    /// Queue → in-progress, up to ARGV[1] jobs in one atomic step: the jobs at the queue's pop end (its
+    /// tail, the oldest) are trimmed off it and pushed onto the in-progress list's head, oldest first — the
+    /// same order as that many `LMOVE queue inprogress RIGHT LEFT`, for three commands instead of one per
+    /// job. KEYS: queue, inprogress. ARGV: the most to move (≤ 1000: `unpack` has a limit). Returns the
+    /// jobs moved, oldest first.
+    package static let fetchJobs = RedisScript(name: "fetch_jobs", source: """
+        local jobs = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)
+        local n = #jobs
+        if n == 0 then return jobs end
+        redis.call('LTRIM', KEYS[1], 0, -n - 1)
+        for i = 1, math.floor(n / 2) do jobs[i], jobs[n - i + 1] = jobs[n - i + 1], jobs[i] end
+        redis.call('LPUSH', KEYS[2], unpack(jobs))
+        return jobs
+        """)
+
     /// Sorted set → queues: each member is claimed by its ZREM (so many pollers, ours and Sidekiq's, can
     /// race safely) and pushed in the same step, so a crash cannot lose it between the two.
     /// KEYS: the zset, the `queues` set, then one queue list per job. ARGV: triples (old member, new payload,
