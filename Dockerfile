@@ -13,7 +13,7 @@ WORKDIR /src
 COPY . .
 # The executable that calls Verk.main; the same binary is the supervisor and each queue's worker process.
 ARG PRODUCT=verk-demo
-# --static-swift-stdlib: the Swift runtime and Foundation are linked in, so the runtime image needs no
+# --static-swift-stdlib: the Swift runtime and its libraries are linked in, so the runtime image needs no
 # toolchain, and a worker process starts faster (fewer shared libraries to load).
 RUN swift build -c release --static-swift-stdlib --product "$PRODUCT" \
  && swift build -c release --static-swift-stdlib --product verk \

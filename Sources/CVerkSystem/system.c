@@ -2,6 +2,7 @@
 #include "CVerkSystem.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -21,6 +22,10 @@ int verk_pidfd_open(pid_t pid) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+int verk_set_thread_name(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }
 
 long verk_getrandom(void *buf, size_t length) {

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import Logging
 import VerkShared
 
@@ -8,7 +10,7 @@ import VerkShared
 /// arrives, hands it over and wakes the manager through a pipe the manager polls alongside its child.
 /// `@unchecked Sendable`: state only under `condition`; the connection only on this thread.
 final class BlockingFetcher: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var wanted = false
     private var finished = false
     /// True while a BLMOVE is under way: it may still move a job into the in-progress list.
@@ -50,12 +52,10 @@ final class BlockingFetcher: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        OSThread.start(name: name) { [self] in
             run()
             done.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Ask for one job (idempotent until it is delivered).

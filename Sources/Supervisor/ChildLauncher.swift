@@ -1,5 +1,6 @@
 import CVerkSystem
-import Foundation
+import FoundationEssentials
+import Glibc
 import VerkShared
 
 /// Starts a worker process: the running executable itself (`/proc/self/exe`, which stays valid even if a

@@ -1,5 +1,5 @@
 import CoreMetrics
-import Foundation
+import Glibc
 import Logging
 import VerkShared
 
@@ -172,5 +172,5 @@ final class ChildSupervisor {
         }
     }
 
-    private static func ms(_ seconds: Double) -> String { String(format: "%.1f", seconds * 1000) }
+    private static func ms(_ seconds: Double) -> String { TextFormat.fixed(seconds * 1000, decimals: 1) }
 }

@@ -1,5 +1,6 @@
-import Foundation
+import Dispatch
 import Synchronization
+import VerkShared
 
 /// Carries `VerkEvent`s from the queue loops to the app's handlers and async sequences without ever
 /// stalling a loop: `emit` appends to a bounded buffer under a lock and returns; one dispatcher thread
@@ -83,14 +84,12 @@ public final class EventBus: Sendable {
             return !s.dispatcherStarted
         }
         guard start else { return }
-        let thread = Thread { [self] in
+        OSThread.start(name: "verk-events") { [self] in
             while true {
                 wake.wait()
                 deliverPending()
             }
         }
-        thread.name = "verk-events"
-        thread.start()
     }
 
     private func deliverPending() {

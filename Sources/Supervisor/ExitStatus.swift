@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// How a worker process ended, for logs and for the error message of the jobs it took down.
 enum ExitStatus: Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VerkShared
 
 /// The time-bucketed stat keys other dashboards read, named from one clock reading (UTC):
@@ -22,11 +22,12 @@ struct PeerStatKeys {
         var t = time_t(now)
         var tm = tm()
         gmtime_r(&t, &tm)
-        let day = String(format: "%02d%02d%02d", Int(tm.tm_year) % 100, Int(tm.tm_mon) + 1, Int(tm.tm_mday))
-        minute = keys.sidekiqMetrics(bucket: "\(day)|\(tm.tm_hour):" + String(format: "%02d", Int(tm.tm_min)))
+        func two(_ n: Int32) -> String { TextFormat.zeroPadded(Int(n), width: 2) }
+        let day = two(tm.tm_year % 100) + two(tm.tm_mon + 1) + two(tm.tm_mday)
+        minute = keys.sidekiqMetrics(bucket: "\(day)|\(tm.tm_hour):" + two(tm.tm_min))
         tenMinutes = keys.sidekiqMetrics(bucket: "\(day)|\(tm.tm_hour):\(Int(tm.tm_min) / 10)")
-        let second = String(format: "%04d-%02d-%02d %02d:%02d:%02dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                            Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec))
+        let second = TextFormat.zeroPadded(Int(tm.tm_year) + 1900, width: 4) + "-" + two(tm.tm_mon + 1) + "-" + two(tm.tm_mday)
+            + " " + two(tm.tm_hour) + ":" + two(tm.tm_min) + ":" + two(tm.tm_sec) + "Z"
         processedRealtime = keys.realtimeProcessed(second)
         failedRealtime = keys.realtimeFailed(second)
     }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Resident memory of a process, from /proc (Linux).
 enum ProcessMemory {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Synchronization
 
 /// What a queue has been told at runtime, beyond the node-wide `StopSignal`: paused (fetch nothing,

@@ -1,10 +1,11 @@
-import Foundation
+import FoundationEssentials
+import VerkShared
 
 /// The node-wide "stop fetching and drain" flag, set once by SIGTERM/SIGINT, Sidekiq's Stop button or
 /// `stop()`, with a wait that returns early when it is set; and the "quiet" flag (Sidekiq's TSTP: stop
 /// fetching, keep running). `@unchecked Sendable`: state only under `condition`.
 public final class StopSignal: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var stoppedAt: Double?
     private var quieted = false
 

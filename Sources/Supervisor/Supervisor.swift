@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import Glibc
 import Logging
 import Prometheus
 import Synchronization
@@ -25,7 +26,7 @@ public final class Supervisor: @unchecked Sendable {
     private let keys: KeySpace
     private let workState = WorkState()
     private let group = DispatchGroup()
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var queues: [String: RunningQueue] = [:]
     /// Quarantine managers by queue name; `true` when suspects arrived while it was ending (start another).
     private var quarantines: [String: (directives: QueueDirectives, again: Bool)] = [:]
@@ -359,7 +360,7 @@ public final class Supervisor: @unchecked Sendable {
 
     private func startSignalWaiter(_ signals: sigset_t) {
         let timeout = Int(configuration.shutdownTimeout)
-        let waiter = Thread { [stopSignal, logger] in
+        OSThread.start(name: "verk-signals") { [stopSignal, logger] in
             var set = signals
             var sig: Int32 = 0
             while sigwait(&set, &sig) == 0 {
@@ -372,26 +373,21 @@ public final class Supervisor: @unchecked Sendable {
                 }
             }
         }
-        waiter.name = "verk-signals"
-        waiter.start()
     }
 
     private func startThread(_ name: String, _ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
         group.enter()
-        let thread = Thread {
+        OSThread.start(name: name, stackSize: 4 << 20) {
             body()
             group.leave()
         }
-        thread.name = name
-        thread.stackSize = 4 << 20
-        thread.start()
     }
 }
 
 /// The connection behind the runtime API, made on first use (the API is rarely called, and may be called
 /// from `onStart`, before `run`). `@unchecked Sendable`: the connection only under `lock`.
 private final class LazyConnection: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private let url: String
     private var connection: RedisConnection?
 

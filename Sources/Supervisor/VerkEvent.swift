@@ -1,4 +1,3 @@
-import Foundation
 import VerkShared
 
 /// What happens on a node, as Verk's events (JobStarted, JobFinished, JobFailed, QueueRunning,
@@ -87,7 +86,7 @@ extension VerkEvent: CustomStringConvertible {
         case .processCrashed(let queue, let pid, let signal, let code, let jobs):
             return "ProcessCrashed queue=\(queue) pid=\(pid) signal=\(signal.map(String.init) ?? "-") exit=\(code.map(String.init) ?? "-") jobs=\(jobs)"
         case .processRestarted(let queue, let pid, let time):
-            return "ProcessRestarted queue=\(queue) pid=\(pid) time_to_ready_ms=\(String(format: "%.1f", time * 1000))"
+            return "ProcessRestarted queue=\(queue) pid=\(pid) time_to_ready_ms=\(TextFormat.fixed(time * 1000, decimals: 1))"
         case .queueFailing(let queue, let restarts): return "QueueFailing queue=\(queue) restarts=\(restarts)"
         case .queueAdded(let queue, let concurrency): return "QueueAdded queue=\(queue) concurrency=\(concurrency)"
         case .queueRemoved(let queue): return "QueueRemoved queue=\(queue)"

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VerkShared
 
 /// Tells the heartbeat what one queue runs now (Sidekiq's Busy page), at most every 100 ms and only

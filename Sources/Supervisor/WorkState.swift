@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VerkShared
 
 /// What each queue is running right now, published by the queue managers (at most every 100 ms) and read
@@ -16,7 +16,7 @@ final class WorkState: @unchecked Sendable {
         var queue: String?
     }
 
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var queues: [String: QueueSnapshot] = [:]
     private var served: [QueueConfiguration] = []
 

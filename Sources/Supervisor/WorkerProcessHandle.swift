@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VerkShared
 
 /// The supervisor's view of one worker process, in the manner of Puma's `WorkerHandle`: its life-cycle

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 @_exported import VerkShared
 @_exported import VerkSupervisor
@@ -38,7 +39,7 @@ public enum Verk {
         do {
             registry = try WorkerRegistry(workers)
         } catch {
-            FileHandle.standardError.write(Data("verk: \(error)\n".utf8))
+            UnbufferedOutput.write("verk: \(error)\n")
             exit(78)
         }
         if WorkerProcessMain.isWorkerProcess {
@@ -57,7 +58,7 @@ public enum Verk {
             try configuration.apply(environment: ProcessInfo.processInfo.environment)
             try configuration.validate()
         } catch {
-            FileHandle.standardError.write(Data("verk: \(error)\n".utf8))
+            UnbufferedOutput.write("verk: \(error)\n")
             exit(78)
         }
         return configuration

@@ -1,4 +1,3 @@
-import Foundation
 import VerkShared
 
 /// `concurrency` dedicated threads taking jobs from one queue. Dedicated threads, not Dispatch or Tasks:
@@ -8,7 +7,7 @@ final class JobPool: @unchecked Sendable {
     /// `slot` is the running thread's index (0..<concurrency): its `StartMarks` slot.
     typealias Execute = @Sendable (_ slot: Int, _ seq: UInt64, _ payload: [UInt8]) -> Void
 
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var pending: [(seq: UInt64, payload: [UInt8])] = []
     private var head = 0
     private var running = 0
@@ -28,10 +27,7 @@ final class JobPool: @unchecked Sendable {
         self.execute = execute
         self.onIdleWhileDraining = onIdleWhileDraining
         for i in 0..<concurrency {
-            let thread = Thread { [self] in workLoop(slot: i) }
-            thread.name = "verk-job-\(i)"
-            thread.stackSize = 8 << 20
-            thread.start()
+            OSThread.start(name: "verk-job-\(i)", stackSize: 8 << 20) { [self] in workLoop(slot: i) }
         }
     }
 

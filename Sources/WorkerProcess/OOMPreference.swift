@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Makes the kernel's OOM killer choose a worker process, never the supervisor: a worker process raises
 /// its own `oom_score_adj` to the maximum (raising needs no privilege; lowering the supervisor's would).

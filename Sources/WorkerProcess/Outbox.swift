@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import VerkShared
 
 /// Frames to the parent, batched by combining rather than by a writer thread: the thread that queues a
@@ -10,7 +10,7 @@ import VerkShared
 /// `@unchecked Sendable`: `buffer`, `writing` and `closed` are only touched under `condition`.
 final class Outbox: @unchecked Sendable {
     private let fd: Int32
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var buffer: [UInt8] = []
     /// A thread is taking batches from `buffer` and writing them.
     private var writing = false

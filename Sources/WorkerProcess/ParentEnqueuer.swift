@@ -1,11 +1,11 @@
-import Foundation
+import FoundationEssentials
 import VerkShared
 
 /// A running job's enqueue, sent to the parent (children never talk to Redis); the job's thread waits
 /// for the parent's answer. `@unchecked Sendable`: `waiting` and `nextRequest` are only touched under `condition`.
 final class ParentEnqueuer: JobEnqueuer, @unchecked Sendable {
     private let outbox: Outbox
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var nextRequest: UInt64 = 1
     private var waiting: [UInt64: String?] = [:]
     private var closed = false

@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import VerkShared
 
 /// SIGTERM in a worker process: the supervisor sends it to stop a process (then SIGKILL after a grace
 /// period); the process flushes what it has and exits promptly. Whether the jobs still running count as
@@ -14,14 +15,12 @@ enum TermSignal {
 
     /// Starts a thread that waits for SIGTERM and then runs `handler`, which must not return.
     static func handle(_ handler: @escaping @Sendable () -> Never) {
-        let thread = Thread {
+        OSThread.start(name: "verk-sigterm") {
             var set = termSet()
             var signal: Int32 = 0
             while sigwait(&set, &signal) != 0 {}
             handler()
         }
-        thread.name = "verk-sigterm"
-        thread.start()
     }
 
     private static func termSet() -> sigset_t {

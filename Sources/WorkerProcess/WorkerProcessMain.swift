@@ -1,5 +1,7 @@
 import CVerkSystem
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import Logging
 import VerkShared
 

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Verk
 
 /// `[ms]`: leaves an orphan behind, as jobs that start background programs do. It runs

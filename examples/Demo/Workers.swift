@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import Synchronization
 import Verk
 
 /// Does nothing: for throughput measurements.
@@ -103,15 +104,13 @@ struct EnqueueWorker: Worker {
 
 /// `[megabytes]`: allocates, touches and keeps that much memory (an OOM kill takes only this queue down).
 struct AllocWorker: Worker {
-    nonisolated(unsafe) static var kept: [UnsafeMutableRawPointer] = []
-    static let lock = NSLock()
+    /// Every allocation, never freed (as addresses: a pointer is not Sendable).
+    static let kept = Mutex<[UInt]>([])
     func perform(_ args: [JSONValue], context: JobContext) throws {
         let bytes = max(0, args.first?.intValue ?? 10) << 20
         guard let p = malloc(bytes) else { return }
         memset(p, 1, bytes)
-        AllocWorker.lock.lock()
-        AllocWorker.kept.append(p)
-        AllocWorker.lock.unlock()
+        AllocWorker.kept.withLock { $0.append(UInt(bitPattern: p)) }
     }
 }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import Logging
 import Verk
 
@@ -37,8 +37,8 @@ struct VerkDemo: ParsableCommand {
         var configuration = VerkConfiguration()
         if let configFile {
             do { try configuration.apply(file: configFile) } catch {
-                FileHandle.standardError.write(Data("verk-demo: \(error)\n".utf8))
-                Foundation.exit(78)
+                writeAll(STDERR_FILENO, "verk-demo: \(error)\n")
+                Glibc.exit(78)
             }
         }
         // To stderr, where operators and the tests read it; Verk.main sets the level from log_level.
@@ -47,9 +47,19 @@ struct VerkDemo: ParsableCommand {
         Verk.main(configuration: configuration, workers: demoWorkers + [FlakyWorker.self, InteropFail.self, HardJob.self, OrphanWorker.self], logger: Logger(label: "verk-demo")) { supervisor in
             guard printEvents else { return }
             supervisor.events.onEvent { event in
-                FileHandle.standardOutput.write(Data("event \(event)\n".utf8))  // unbuffered: a test reads it live
+                writeAll(STDOUT_FILENO, "event \(event)\n")  // unbuffered: a test reads it live
             }
         }
+    }
+}
+
+/// Writes `text` to `fd` at once, past stdio's buffers.
+func writeAll(_ fd: Int32, _ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
     }
 }
 

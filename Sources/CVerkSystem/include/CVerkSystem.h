@@ -16,6 +16,9 @@ int verk_pidfd_open(pid_t pid);
 /// supervisor, which drains it. Returns 0 and stores the pid, or an errno value.
 int verk_spawn_child(const char *path, char *const argv[], char *const envp[], int child_fd, int shared_fd, pid_t *pid_out);
 
+/// pthread_setname_np(3) on the calling thread (a _GNU_SOURCE function): `name` must be under 16 bytes.
+int verk_set_thread_name(const char *name);
+
 /// memfd_create(2) with MFD_CLOEXEC; -1 with errno on failure.
 int verk_memfd(const char *name);
 

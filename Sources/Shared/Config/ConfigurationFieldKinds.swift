@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The kinds of field the table is made of: each parses text one way and stores it through a key path.
 extension ConfigurationField {
@@ -39,7 +39,7 @@ extension ConfigurationField {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw .invalid(field: name, value: file, reason: "cannot read the file; mount it (a Kubernetes Secret) or fix the path")
             }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return String(decoding: data, as: UTF8.self).trimmingWhitespace()
         }
     }
 
@@ -71,7 +71,7 @@ extension ConfigurationField {
         switch value {
         case .text(let list):
             return try list.split(separator: ",").map { item throws(ConfigurationError) in
-                try QueueConfiguration(parsing: item.trimmingCharacters(in: .whitespaces))
+                try QueueConfiguration(parsing: item.trimmingSpaces())
             }
         case .json(let json):
             if let map = json.objectValue {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A queue this node serves, with how many jobs run at once in its worker process.
 public struct QueueConfiguration: Sendable, Equatable {
     public var name: String
@@ -17,13 +15,18 @@ public struct QueueConfiguration: Sendable, Equatable {
     /// Refuses a name Sidekiq's Web cannot show or a concurrency out of range, with the same messages for
     /// the configuration, `verk queue add` and the runtime API.
     public func validate() throws(ConfigurationError) {
-        // `\z`, not `$`: `$` also matches before a final newline, which let "mail\n" through.
-        guard name.range(of: #"^[A-Za-z0-9_:.\-]+\z"#, options: .regularExpression) != nil else {
+        // Every character is checked, the last one too: a trailing newline ("mail\n") is refused.
+        guard !name.isEmpty, name.unicodeScalars.allSatisfy(Self.isNameCharacter) else {
             throw .invalid(field: "queues", value: name, reason: "a queue name may only hold letters, digits and _ : . - (as Sidekiq's Web requires)")
         }
         guard (1...1000).contains(concurrency) else {
             throw .invalid(field: "queues", value: "\(name):\(concurrency)", reason: "concurrency must be between 1 and 1000")
         }
+    }
+
+    /// What `[A-Za-z0-9_:.-]` matches.
+    private static func isNameCharacter(_ c: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || "_:.-".unicodeScalars.contains(c)
     }
 
     /// Parses `name` or `name:concurrency`. Text after the last ':' is the concurrency and must be a whole

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything a node needs to run. Built in code, then overlaid by a JSON file and by `VERK_*`
 /// environment variables (`apply(file:)`, `apply(environment:)`), then checked by `validate()`.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One live node per id. A node holds `verk:node:ID:lease` (its token, host, pid and start time) with an
 /// expiry its heartbeat renews; a second node started with the same id finds the lease held and neither
@@ -13,7 +14,7 @@ package struct NodeLease: Sendable {
         package let since: Double
 
         package var description: String {
-            "host \(host), pid \(pid), since \(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: since)))"
+            "host \(host), pid \(pid), since \(Date(timeIntervalSince1970: since).formatted(.iso8601))"
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Blocking and non-blocking I/O helpers for a framed Unix socket. Writes use MSG_NOSIGNAL so a dead
 /// peer is an EPIPE error, never a SIGPIPE.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Bridges `JSONValue` to Codable, so typed job arguments can be encoded and decoded with Foundation.
 extension JSONValue: Codable {

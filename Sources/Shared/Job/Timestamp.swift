@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How a job's timestamps (`created_at`, `enqueued_at`, `failed_at`, `retried_at`) are written. Each system
 /// sharing a Redis writes one form and must be able to read back what we write into its jobs.
@@ -55,6 +56,7 @@ public enum Timestamp {
         var t = time_t(seconds)
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(format: "%04d-%02d-%02d", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday))
+        return TextFormat.zeroPadded(Int(tm.tm_year) + 1900, width: 4) + "-" + TextFormat.zeroPadded(Int(tm.tm_mon) + 1, width: 2) + "-"
+            + TextFormat.zeroPadded(Int(tm.tm_mday), width: 2)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Keeps Redis passwords out of the process list. `ps` and `/proc/PID/cmdline` read a process's argument
 /// memory, so a password given on the command line (`--redis-url redis://:pw@host`) is overwritten there,

@@ -1,5 +1,5 @@
 import CVerkSystem
-import Foundation
+import Glibc
 
 /// Which jobs a worker process is running, in memory it shares with its supervisor: one slot per job
 /// thread, holding the sequence number of the job that thread runs (0: none). A thread stores the number

@@ -50,7 +50,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// `rediss://` is refused: hiredis 0.14 has no TLS.
     public init(url: String) throws(RedisError) {
         self.init()
-        guard let schemeEnd = url.range(of: "://") else {
+        guard let schemeEnd = url.firstRange(of: "://") else {
             throw .invalidURL(RedisConfiguration.redact(url), reason: "missing scheme; expected redis://host:port/db, unix:///path/to.sock or redis+sentinel://host:26379,host2:26379/MASTER_NAME")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
@@ -153,7 +153,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
 
     /// A URL with any password replaced by `***`, safe for logs and errors.
     public static func redact(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url.contains("@") ? "***" : url }
+        guard let schemeEnd = url.firstRange(of: "://") else { return url.contains("@") ? "***" : url }
         var rest = String(url[schemeEnd.upperBound...])
         // The user info runs to the last '@': a password may hold '/', '?' or '@' unencoded, so everything
         // before it is masked (too much, if an '@' sits in the query, never too little).

@@ -1,5 +1,6 @@
 import CVerkHiredis
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// One hiredis connection. Deliberately not `Sendable`: hiredis contexts are not thread-safe, so a
@@ -168,7 +169,7 @@ public final class RedisConnection {
                     throw error
                 }
                 if attempt == 1 { logger.warning("Redis unreachable, retrying", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"]) }
-                Thread.sleep(forTimeInterval: delay)
+                OSThread.sleep(seconds: delay)
                 delay = min(delay * 2, 1.0)
             }
         }

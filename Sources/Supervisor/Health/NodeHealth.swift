@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import Synchronization
 
 /// What `/healthz` and `/readyz` judge, kept current by the threads they judge at almost no cost: a queue

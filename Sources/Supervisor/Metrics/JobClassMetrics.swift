@@ -1,5 +1,5 @@
 import CoreMetrics
-import Foundation
+import Glibc
 import VerkShared
 
 /// One queue's per-class job metrics (processed, failed, duration), each `Counter` and `Timer` made once

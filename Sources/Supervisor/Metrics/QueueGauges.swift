@@ -1,5 +1,5 @@
 import CoreMetrics
-import Foundation
+import Glibc
 import VerkShared
 
 /// The gauges that cost a Redis round trip or a read of /proc, set once per heartbeat on its thread: each
