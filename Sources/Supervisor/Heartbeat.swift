@@ -21,6 +21,7 @@ final class Heartbeat {
     /// What Sidekiq's Busy page shows as the process's version.
     static let version = "1.0"
     private let lease: NodeLease
+    private let fence: LeaseFence?
     private let reaper: NodeReaper
     private let onLeaseLost: () -> Void
     private var leaseLost = false
@@ -31,11 +32,12 @@ final class Heartbeat {
     /// than the lease, and may have been taken over): it must stop.
     /// `gauges`: nil when no metrics backend records them (they cost a round trip per beat).
     init(redis: RedisConnection, configuration: VerkConfiguration, stop: StopSignal, workState: WorkState, lease: NodeLease,
-         events: EventBus, health: NodeHealth, gauges: QueueGauges?, logger: Logger, onLeaseLost: @escaping () -> Void) {
+         fence: LeaseFence? = nil, events: EventBus, health: NodeHealth, gauges: QueueGauges?, logger: Logger, onLeaseLost: @escaping () -> Void) {
         self.redis = redis
         self.health = health
         self.gauges = gauges
         self.lease = lease
+        self.fence = fence
         self.onLeaseLost = onLeaseLost
         reaper = NodeReaper(takeover: NodeTakeover(keys: KeySpace(namespace: configuration.namespace)), nodeID: configuration.nodeID,
                             expiry: configuration.nodeExpiry, events: events, logger: logger)
@@ -73,9 +75,13 @@ final class Heartbeat {
 
     private func renewLease() throws(RedisError) {
         guard !leaseLost else { return }
+        let sentAt = Timestamp.now()
         switch try lease.renew(redis) {
-        case .renewed: return
+        case .renewed:
+            fence?.confirmed(sentAt: sentAt)
+            return
         case .retaken:
+            fence?.confirmed(sentAt: sentAt)
             logger.warning("this node's lease had lapsed (a heartbeat was late by more than \(configuration.leaseTTL) s) and was taken again; nothing had been taken over")
             return
         case .lost: break

@@ -15,6 +15,8 @@ final class QueueManager {
     private let fetch: any FetchStrategy
     private let children: ChildSupervisor
     private let stop: StopSignal
+    /// Nil only where no lease is held (never in a running node).
+    private let fence: LeaseFence?
     private let directives: QueueDirectives
     private let events: EventBus
     private let link: SettlementLink
@@ -35,10 +37,11 @@ final class QueueManager {
     /// `onSuspects` is called when a crash sent suspects to quarantine (the supervisor starts a
     /// quarantine manager for the queue).
     init(queue: QueueConfiguration, role: QueueRole = .normal, configuration: VerkConfiguration, retrySchedules: RetrySchedules,
-         redis: RedisConnection, stop: StopSignal, directives: QueueDirectives, workState: WorkState, events: EventBus,
+         redis: RedisConnection, stop: StopSignal, fence: LeaseFence?, directives: QueueDirectives, workState: WorkState, events: EventBus,
          restartPolicy: RestartPolicy, progress: NodeHealth.QueueProgress, logger: Logger, onSuspects: @escaping () -> Void = {}) {
         (self.queue, self.role, self.configuration, self.stop, self.directives, self.events) = (queue, role, configuration, stop, directives, events)
         self.onSuspects = onSuspects
+        self.fence = fence
         self.progress = progress
         var logger = logger
         logger[metadataKey: "queue"] = "\(queue.name)"
@@ -81,7 +84,7 @@ final class QueueManager {
             // Quarantine ends once no suspect is left; it never waits for more.
             if role == .quarantine && queueLooksEmpty && ledger.inFlight.isEmpty && ledger.batch.isEmpty { directives.remove() }
             // An empty queue with room to spare: let the fetch wait in Redis for the next job.
-            if role == .normal && freeSlots > 0 && queueLooksEmpty { fetch.waitForJob() } else if stop.isQuiet || phase != .running { fetch.stopWaiting() }
+            if role == .normal && freeSlots > 0 && queueLooksEmpty { fetch.waitForJob() } else if stop.isQuiet || phase != .running || !leaseHeld { fetch.stopWaiting() }
             service(timeout: waitTimeout(now: Timestamp.now()))
             enforceLimits(now: Timestamp.now())
             publisher.publish(inFlight: ledger.inFlight, pid: children.process?.pid)
@@ -95,6 +98,9 @@ final class QueueManager {
 
     private var isLeaving: Bool { stop.isStopping || directives.isRemoved }
 
+    /// This node's lease is known to be its own: it may fetch (`LeaseFence`).
+    private var leaseHeld: Bool { fence?.isOpen(at: Timestamp.now()) ?? true }
+
     /// For readiness: a paused queue has no worker process on purpose, and counts as ready.
     private func workerState(leaving: Bool) -> NodeHealth.Worker {
         if leaving { return .draining }
@@ -105,7 +111,7 @@ final class QueueManager {
     }
 
     private var freeSlots: Int {
-        guard children.process?.acceptsJobs == true, phase == .running, !stop.isQuiet else { return 0 }
+        guard children.process?.acceptsJobs == true, phase == .running, !stop.isQuiet, leaseHeld else { return 0 }
         return max(0, window.size - ledger.inFlight.count)
     }
 

@@ -34,6 +34,8 @@ public final class Supervisor: @unchecked Sendable {
     private let wakeWatcher = DispatchSemaphore(value: 0)
     private let apiConnection: LazyConnection
     private let leaseLost = Atomic<Bool>(false)
+    /// Opened when the lease is taken; the heartbeat moves it, the queue managers obey it.
+    private let fence: LeaseFence
     private let health: NodeHealth
 
     /// A queue manager's thread and what it was told.
@@ -44,6 +46,7 @@ public final class Supervisor: @unchecked Sendable {
 
     package init(configuration: VerkConfiguration, retrySchedules: RetrySchedules = RetrySchedules(), logger: Logger) {
         self.configuration = configuration
+        fence = LeaseFence(ttl: configuration.leaseTTL)
         self.retrySchedules = retrySchedules
         self.logger = logger
         keys = KeySpace(namespace: configuration.namespace)
@@ -93,7 +96,7 @@ public final class Supervisor: @unchecked Sendable {
             main = try RedisConnection(configuration: redisConfig, name: "verk-\(node)-schedule", logger: logger)
             // One live node per id: nothing is recovered or fetched before this node holds the id's lease.
             switch try acquire(lease, main) {
-            case .acquired: break
+            case .acquired: fence.acquired()
             case .stopped: return 0
             case .held(let holder):
                 logger.critical("node id '\(node)' is in use by a live node (\(holder)): its lease was renewed for \(Int(3 * lease.ttl)) s. Two nodes must not share an id: give each its own VERK_NODE_ID (a StatefulSet's pod name)")
@@ -102,7 +105,7 @@ public final class Supervisor: @unchecked Sendable {
             watcher = ControlWatcher(redis: try RedisConnection(configuration: redisConfig, name: "verk-\(node)-control", logger: logger),
                                      keys: keys, nodeID: node, interval: min(1, configuration.pollInterval), stop: stopSignal, logger: logger)
             heartbeat = Heartbeat(redis: try RedisConnection(configuration: redisConfig, name: "verk-\(node)-heartbeat", logger: logger),
-                                  configuration: configuration, stop: stopSignal, workState: workState, lease: lease, events: events,
+                                  configuration: configuration, stop: stopSignal, workState: workState, lease: lease, fence: fence, events: events,
                                   health: health, gauges: PrometheusExport.isRecording ? QueueGauges(keys: keys) : nil,
                                   logger: logger) { [self] in
                 leaseLost.store(true, ordering: .relaxed)
@@ -298,7 +301,7 @@ public final class Supervisor: @unchecked Sendable {
         }
         let manager = ThreadHandoff(value: QueueManager(
             queue: queue, configuration: configuration, retrySchedules: retrySchedules, redis: connection, stop: stopSignal,
-            directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, progress: progress, logger: logger,
+            fence: fence, directives: directives, workState: workState, events: events, restartPolicy: restartPolicy, progress: progress, logger: logger,
             onSuspects: { [self] in startQuarantine(queue, redis: redis) }))
         // The manager's thread spawns its child and lives as long as the queue: PDEATHSIG is per thread.
         startThread("verk-queue-\(queue.name)", group) { [self] in
@@ -332,7 +335,7 @@ public final class Supervisor: @unchecked Sendable {
         let progress = health.register(queue: QueueRole.quarantine.workKey(queue.name))
         let manager = ThreadHandoff(value: QueueManager(
             queue: queue, role: .quarantine, configuration: configuration, retrySchedules: retrySchedules, redis: connection,
-            stop: stopSignal, directives: directives, workState: workState, events: events, restartPolicy: restartPolicy,
+            stop: stopSignal, fence: fence, directives: directives, workState: workState, events: events, restartPolicy: restartPolicy,
             progress: progress, logger: logger))
         startThread("verk-quarantine-\(queue.name)", group) { [self] in
             manager.value.run()
