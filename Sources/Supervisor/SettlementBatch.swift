@@ -96,7 +96,8 @@ struct SettlementBatch {
             plan.items += items
             return start..<plan.items.count
         }
-        plan.layout.acks = append(acks.map { .command(RedisCommand(arguments: [Self.lrem, Array(target.inProgress.utf8), Self.fromTail, $0])) })
+        let inProgress = Array(target.inProgress.utf8)
+        plan.layout.acks = append(acks.map { .command(RedisCommand(arguments: [Self.lrem, inProgress, Self.fromTail, $0])) })
         var failureItems: [PipelineItem] = []
         for f in failures {
             let (call, destination) = target.recorder.scriptCall(payload: f.payload, failure: f.failure, now: now)

@@ -7,13 +7,8 @@ import VerkShared
 /// after a Redis restart, dropped: the finished jobs stayed in progress and ran again at the next
 /// reconciliation (a requeue or failure dropped so would have waited there until the node restarted).
 @Suite struct SettlementRefusalTests {
-    let keys = KeySpace(namespace: "ns")
-    var target: SettlementBatch.Target {
-        let inProgress = keys.inProgress(queue: "q", node: "n")
-        return .init(keys: keys, queue: "q", source: keys.queue("q"), inProgress: inProgress, quarantine: keys.quarantine(queue: "q", node: "n"),
-                     recorder: FailureRecorder(keys: keys, policy: RetryPolicy(), retrySchedules: RetrySchedules(), queue: "q", inProgress: inProgress))
-    }
-    let job = Array(#"{"class":"A","args":[],"jid":"j1","queue":"q","retry":true}"#.utf8)
+    let target = SettlementFixture.target
+    let job = SettlementFixture.job
 
     @Test func movesRefusedWhileRedisLoadsStayForTheNextRoundTrip() {
         var batch = SettlementBatch()

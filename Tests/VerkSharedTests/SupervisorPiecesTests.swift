@@ -20,13 +20,8 @@ import VerkShared
 }
 
 @Suite struct SettlementBatchTests {
-    let keys = KeySpace(namespace: "ns")
-    var target: SettlementBatch.Target {
-        let inProgress = keys.inProgress(queue: "q", node: "n")
-        return .init(keys: keys, queue: "q", source: keys.queue("q"), inProgress: inProgress, quarantine: keys.quarantine(queue: "q", node: "n"),
-                     recorder: FailureRecorder(keys: keys, policy: RetryPolicy(), retrySchedules: RetrySchedules(), queue: "q", inProgress: inProgress))
-    }
-    let job = Array(#"{"class":"A","args":[],"jid":"j1","queue":"q","retry":true}"#.utf8)
+    let target = SettlementFixture.target
+    let job = SettlementFixture.job
 
     @Test func repliesAreReadBackByNamedRangesEvenWithAnErrorInTheMiddle() {
         var batch = SettlementBatch()
